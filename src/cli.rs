@@ -1,0 +1,137 @@
+//! The command line: the commands and flags of gate, parsed by clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// An automated pre-deploy gate: runs the machine-checkable items of a
+/// deployment checklist declared in gates.toml.
+#[derive(Debug, Parser)]
+#[command(name = "gate", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Config file (default: $GATE_CONFIG, else the first gates.toml in this directory or above)
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// When to use colors: auto, always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the selected gates (default: all); a named gate brings in its needs
+    Run(RunArgs),
+    /// Show the checklist: sections, gates, kinds, tags
+    List(ListArgs),
+    /// Validate the config; exit 0 or 2
+    Check,
+}
+
+/// Which gates a command works on.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SelectArgs {
+    /// Gates to run (default: all); their needs come along
+    #[arg(value_name = "GATE_ID")]
+    pub gates: Vec<String>,
+
+    /// Only gates with this tag (repeatable; any of)
+    #[arg(short, long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Leave out gates with this tag (repeatable)
+    #[arg(long = "skip-tag", value_name = "TAG")]
+    pub skip_tags: Vec<String>,
+
+    /// Only gates of this section (repeatable)
+    #[arg(long = "section", value_name = "NAME")]
+    pub sections: Vec<String>,
+
+    /// A [profiles.NAME] selection
+    #[arg(short, long, env = "GATE_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// `gate run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Gates running at once (overrides settings and profile)
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+
+    /// On the first blocking failure, cancel the rest
+    #[arg(long, overrides_with = "no_fail_fast")]
+    pub fail_fast: bool,
+
+    /// Run every gate even after a blocking failure
+    #[arg(long, overrides_with = "fail_fast")]
+    pub no_fail_fast: bool,
+
+    /// Print the plan (what would run, in which order) and run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Mark a manual gate as confirmed (repeatable)
+    #[arg(long = "ack", value_name = "ID")]
+    pub acks: Vec<String>,
+
+    /// What goes to stdout
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Also write the JSON report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Stream every gate's output live, each line prefixed with its id
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Show only what did not pass, and the summary
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl RunArgs {
+    /// `--fail-fast` / `--no-fail-fast`, if either was given.
+    pub fn fail_fast(&self) -> Option<bool> {
+        match (self.fail_fast, self.no_fail_fast) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// `gate list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// A report format for stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

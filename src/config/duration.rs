@@ -1,0 +1,63 @@
+//! Durations in the config: an integer and a unit, combinable (`250ms`,
+//! `30s`, `5m`, `1h`, `1m30s`).
+
+use std::time::Duration;
+
+/// The units, longest first so `ms` is not read as `m` followed by `s`.
+const UNITS: [(&str, u64); 4] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)];
+
+/// Parses `text` as one or more `<integer><unit>` parts; `None` when it is
+/// not one (including on overflow).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let mut rest = text;
+    let mut millis: u64 = 0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let amount: u64 = rest[..digits].parse().ok()?;
+        let (unit, factor) = UNITS
+            .iter()
+            .find(|(unit, _)| rest[digits..].starts_with(unit))?;
+        millis = millis.checked_add(amount.checked_mul(*factor)?)?;
+        rest = &rest[digits + unit.len()..];
+    }
+    (!text.is_empty()).then(|| Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn single_units() {
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("0s"), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn combined_units() {
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1s500ms"), Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn rejects_anything_else() {
+        for bad in [
+            "", "5", "s", "5 mins", "5min", " 5s", "5s ", "1.5s", "-1s", "5d", "m5",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_overflow() {
+        assert_eq!(parse_duration("99999999999999999999h"), None);
+        assert_eq!(parse_duration("9999999999999999h"), None);
+    }
+}

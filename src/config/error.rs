@@ -1,0 +1,92 @@
+//! Why a config could not be found, read or accepted.
+//!
+//! The CLI turns every one of these into exit code 2.
+
+use std::io;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use super::diagnostic::Diagnostic;
+
+/// A config error.
+///
+/// `Display` is the complete message for the terminal, starting with
+/// `error: ` like the rest of gate's errors (for [`Error::Invalid`], the
+/// rendered diagnostic with its file position).
+#[derive(Debug, Error)]
+pub enum Error {
+    /// No `-c`, no `$GATE_CONFIG`, and no `gates.toml` in `dir` or above.
+    #[error(
+        "error: no gates.toml found in {} or any of its parents\n  \
+         (hint: pass -c FILE or set GATE_CONFIG)",
+        dir.display()
+    )]
+    NotFound { dir: PathBuf },
+    /// The config file could not be read.
+    #[error("error: cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    /// The file was read but is not a valid config.
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+}
+
+impl Error {
+    /// The diagnostic of an [`Error::Invalid`].
+    pub fn diagnostic(&self) -> Option<&Diagnostic> {
+        match self {
+            Error::Invalid(diagnostic) => Some(diagnostic),
+            _ => None,
+        }
+    }
+}
+
+impl From<Diagnostic> for Error {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Error::Invalid(Box::new(diagnostic))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_names_the_directory_and_hints() {
+        let error = Error::NotFound {
+            dir: PathBuf::from("/srv/app"),
+        };
+        assert_eq!(
+            error.to_string(),
+            "error: no gates.toml found in /srv/app or any of its parents\n  \
+             (hint: pass -c FILE or set GATE_CONFIG)"
+        );
+    }
+
+    #[test]
+    fn read_names_the_path() {
+        let error = Error::Read {
+            path: PathBuf::from("ci/gates.toml"),
+            source: io::Error::new(io::ErrorKind::NotFound, "No such file or directory"),
+        };
+        assert_eq!(
+            error.to_string(),
+            "error: cannot read ci/gates.toml: No such file or directory"
+        );
+        assert!(error.diagnostic().is_none());
+    }
+
+    #[test]
+    fn invalid_is_the_rendered_diagnostic() {
+        let source = crate::config::Source {
+            path: PathBuf::from("gates.toml"),
+            text: "x = 1\n".into(),
+        };
+        let error = Error::from(source.diagnostic(0..1, "bad"));
+        assert_eq!(
+            error.to_string(),
+            "error: bad\n --> gates.toml:1:1\n  |\n1 | x = 1\n  | ^"
+        );
+        assert_eq!(error.diagnostic().map(|d| d.line()), Some(1));
+    }
+}

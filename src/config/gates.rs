@@ -1,0 +1,352 @@
+//! `[gates.ID]` tables: ids, check kinds, timings, severity and `needs` entries.
+
+use indexmap::IndexMap;
+
+use super::diagnostic::Diagnostic;
+use super::model::{Check, Gate, Severity, Source};
+use super::raw::{RawGate, SpannedString};
+use super::suggest;
+use super::values;
+
+/// The valid `severity` values.
+const SEVERITIES: [(&str, Severity); 2] = [("block", Severity::Block), ("warn", Severity::Warn)];
+
+/// Every gate, in file order; `needs` entries all name gates (cycles are
+/// checked afterwards, on the result).
+pub fn gates(
+    source: &Source,
+    raw: &IndexMap<SpannedString, RawGate>,
+) -> Result<Vec<Gate>, Diagnostic> {
+    let ids: Vec<&str> = raw.keys().map(|id| id.get_ref().as_str()).collect();
+    raw.iter()
+        .map(|(id, gate)| {
+            check_id(source, id)?;
+            GateContext {
+                source,
+                id,
+                ids: &ids,
+            }
+            .gate(gate)
+        })
+        .collect()
+}
+
+/// What validating one gate needs to know.
+struct GateContext<'a> {
+    source: &'a Source,
+    id: &'a SpannedString,
+    /// All gate ids, for `needs`.
+    ids: &'a [&'a str],
+}
+
+impl GateContext<'_> {
+    /// The validated gate, defaults filled in.
+    fn gate(&self, raw: &RawGate) -> Result<Gate, Diagnostic> {
+        let source = self.source;
+        let id = self.id.get_ref();
+        Ok(Gate {
+            id: id.clone(),
+            span: self.id.span(),
+            name: raw.name.clone().unwrap_or_else(|| id.clone()),
+            section: raw.section.clone(),
+            tags: raw.tags.clone(),
+            check: self.check(raw)?,
+            cwd: raw
+                .cwd
+                .as_ref()
+                .map(|cwd| values::template(source, cwd))
+                .transpose()?,
+            env: values::env_vars(source, &raw.env)?,
+            requires: raw.requires.clone(),
+            timeout: raw
+                .timeout
+                .as_ref()
+                .map(|t| values::timeout(source, t))
+                .transpose()?,
+            retries: raw.retries.unwrap_or(0),
+            retry_delay: match &raw.retry_delay {
+                Some(delay) => values::duration(source, delay)?,
+                None => Default::default(),
+            },
+            severity: match &raw.severity {
+                Some(severity) => values::choice(source, "severity", severity, &SEVERITIES)?,
+                None => Severity::default(),
+            },
+            needs: raw
+                .needs
+                .iter()
+                .map(|need| self.need(need))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Exactly one check kind. A new kind is one more `if` here.
+    fn check(&self, raw: &RawGate) -> Result<Check, Diagnostic> {
+        let mut kinds: Vec<(&str, Check)> = Vec::new();
+        if let Some(run) = &raw.run {
+            kinds.push(("run", Check::Command { run: run.clone() }));
+        }
+        if raw.manual == Some(true) {
+            kinds.push(("manual", Check::Manual));
+        }
+        let mut kinds = kinds.into_iter();
+        match (kinds.next(), kinds.next()) {
+            (Some((_, check)), None) => Ok(check),
+            (None, _) => Err(self.error(format!(
+                "gate `{}` has no check: give it one of `run`, `http`, `tls` or `manual = true`",
+                self.id.get_ref()
+            ))),
+            (Some((first, _)), Some((second, _))) => Err(self.error(format!(
+                "gate `{}` has two checks (`{first}` and `{second}`): keep one",
+                self.id.get_ref()
+            ))),
+        }
+    }
+
+    /// One `needs` entry, which must name a gate.
+    fn need(&self, need: &SpannedString) -> Result<String, Diagnostic> {
+        let wanted = need.get_ref();
+        if self.ids.contains(&wanted.as_str()) {
+            return Ok(wanted.clone());
+        }
+        let mut message = format!(
+            "gate `{}` needs `{wanted}`, which is not a gate",
+            self.id.get_ref()
+        );
+        if let Some(best) = suggest::closest(wanted, self.ids.iter().copied()) {
+            message.push_str(&format!("; did you mean `{best}`?"));
+        }
+        Err(self.source.diagnostic(need.span(), message))
+    }
+
+    /// An error about the gate as a whole, at its header.
+    fn error(&self, message: String) -> Diagnostic {
+        self.source.diagnostic(self.id.span(), message)
+    }
+}
+
+/// Ids are `[a-z0-9][a-z0-9_-]*`.
+fn check_id(source: &Source, id: &SpannedString) -> Result<(), Diagnostic> {
+    if is_valid_id(id.get_ref()) {
+        return Ok(());
+    }
+    Err(source.diagnostic(
+        id.span(),
+        format!(
+            "invalid gate id `{}`: ids are lowercase letters, digits, `-` and `_`, \
+             starting with a letter or digit",
+            id.get_ref()
+        ),
+    ))
+}
+
+fn is_valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    let lower_or_digit = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    chars.next().is_some_and(lower_or_digit) && chars.all(|c| lower_or_digit(c) || "-_".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::model::{Check, Severity};
+    use super::super::testing::{assert_invalid, valid};
+
+    #[test]
+    fn defaults() {
+        let text = "[gates.lint]\nrun = \"cargo clippy\"\n";
+        let gate = valid(text).gates.remove(0);
+        assert_eq!(gate.id, "lint");
+        assert_eq!(&text[gate.span.clone()], "lint");
+        assert_eq!(gate.name, "lint");
+        assert_eq!(gate.section, None);
+        assert!(gate.tags.is_empty() && gate.env.is_empty() && gate.requires.is_empty());
+        assert_eq!(
+            gate.check,
+            Check::Command {
+                run: "cargo clippy".into()
+            }
+        );
+        assert_eq!(gate.cwd, None);
+        assert_eq!(gate.timeout, None);
+        assert_eq!(gate.retries, 0);
+        assert_eq!(gate.retry_delay, Duration::ZERO);
+        assert_eq!(gate.severity, Severity::Block);
+        assert!(gate.needs.is_empty());
+    }
+
+    #[test]
+    fn every_key() {
+        let text = "[gates.migrations]\nrun = \"true\"\n\
+            [gates.backend-coverage]\nname = \"Backend test coverage >= 80%\"\nsection = \"Testing\"\n\
+            tags = [\"backend\", \"ci\"]\nrun = \"pytest --cov\"\ncwd = \"${APP_DIR:-backend}\"\n\
+            env = { PYTHONWARNINGS = \"ignore\", URL = \"${API_URL}\" }\nrequires = [\"pytest\"]\n\
+            timeout = \"15m\"\nretries = 2\nretry_delay = \"1m30s\"\nseverity = \"warn\"\n\
+            needs = [\"migrations\"]\n";
+        let gate = valid(text).gates.remove(1);
+        assert_eq!(gate.name, "Backend test coverage >= 80%");
+        assert_eq!(gate.section.as_deref(), Some("Testing"));
+        assert_eq!(gate.tags, ["backend", "ci"]);
+        let cwd = gate.cwd.unwrap();
+        assert_eq!(cwd.value, "${APP_DIR:-backend}");
+        assert_eq!(&text[cwd.span], "\"${APP_DIR:-backend}\"");
+        let env: Vec<(&str, &str)> = gate
+            .env
+            .iter()
+            .map(|var| (var.name.as_str(), var.value.value.as_str()))
+            .collect();
+        assert_eq!(env, [("PYTHONWARNINGS", "ignore"), ("URL", "${API_URL}")]);
+        assert_eq!(gate.requires, ["pytest"]);
+        assert_eq!(gate.timeout, Some(Duration::from_secs(900)));
+        assert_eq!(gate.retries, 2);
+        assert_eq!(gate.retry_delay, Duration::from_secs(90));
+        assert_eq!(gate.severity, Severity::Warn);
+        assert_eq!(gate.needs, ["migrations"]);
+    }
+
+    #[test]
+    fn gates_keep_file_order() {
+        let config = valid(
+            "[gates.zeta]\nrun = \"true\"\n[gates.alpha]\nmanual = true\n\
+             [gates.mid]\nrun = \"true\"\nneeds = [\"zeta\"]\n[gates.beta]\nrun = \"true\"\n",
+        );
+        let ids: Vec<&str> = config.gates.iter().map(|gate| gate.id.as_str()).collect();
+        assert_eq!(ids, ["zeta", "alpha", "mid", "beta"]);
+        assert_eq!(config.gates[1].check, Check::Manual);
+    }
+
+    #[test]
+    fn manual_gate_with_false_run_still_one_check() {
+        let gate = valid("[gates.a]\nrun = \"true\"\nmanual = false\n")
+            .gates
+            .remove(0);
+        assert_eq!(gate.check, Check::Command { run: "true".into() });
+    }
+
+    #[test]
+    fn invalid_ids() {
+        let rule =
+            "ids are lowercase letters, digits, `-` and `_`, starting with a letter or digit";
+        assert_invalid(
+            "[gates.Foo]\nrun = \"true\"\n",
+            &format!("invalid gate id `Foo`: {rule}"),
+            1,
+            8,
+        );
+        assert_invalid(
+            "[gates.ok]\nrun = \"true\"\n[gates._x]\nrun = \"true\"\n",
+            &format!("invalid gate id `_x`: {rule}"),
+            3,
+            8,
+        );
+        assert_invalid(
+            "[gates.\"a b\"]\nrun = \"true\"\n",
+            &format!("invalid gate id `a b`: {rule}"),
+            1,
+            8,
+        );
+        assert_invalid(
+            "[gates.\"\"]\nrun = \"true\"\n",
+            &format!("invalid gate id ``: {rule}"),
+            1,
+            8,
+        );
+        let config = valid("[gates.9-a_b]\nrun = \"true\"\n[gates.x]\nmanual = true\n");
+        assert_eq!(config.gates[0].id, "9-a_b");
+    }
+
+    #[test]
+    fn no_check_or_two_checks() {
+        let none = "gate `a` has no check: give it one of `run`, `http`, `tls` or `manual = true`";
+        assert_invalid("[gates.a]\nname = \"A\"\n", none, 1, 8);
+        assert_invalid("[gates.a]\nmanual = false\n", none, 1, 8);
+        assert_invalid(
+            "[gates.ok]\nrun = \"true\"\n\n[gates.a]\nrun = \"true\"\nmanual = true\n",
+            "gate `a` has two checks (`run` and `manual`): keep one",
+            4,
+            8,
+        );
+    }
+
+    #[test]
+    fn bad_durations() {
+        let expected = "expected an integer and a unit, like `500ms`, `30s`, `5m` or `1h30m`";
+        assert_invalid(
+            "[gates.a]\nrun = \"true\"\ntimeout = \"5 mins\"\n",
+            &format!("invalid duration `5 mins`: {expected}"),
+            3,
+            11,
+        );
+        assert_invalid(
+            "[gates.a]\nrun = \"true\"\nretry_delay = \"1.5s\"\n",
+            &format!("invalid duration `1.5s`: {expected}"),
+            3,
+            15,
+        );
+        assert_invalid(
+            "[gates.a]\nrun = \"true\"\ntimeout = \"0ms\"\n",
+            "invalid timeout `0ms`: it must be greater than zero",
+            3,
+            11,
+        );
+    }
+
+    #[test]
+    fn bad_severity() {
+        assert_invalid(
+            "[gates.a]\nrun = \"true\"\nseverity = \"blok\"\n",
+            "unknown severity `blok`, did you mean `block`?",
+            3,
+            12,
+        );
+        assert_invalid(
+            "[gates.a]\nrun = \"true\"\nseverity = \"fatal\"\n",
+            "unknown severity `fatal` (expected one of `block`, `warn`)",
+            3,
+            12,
+        );
+    }
+
+    #[test]
+    fn needs_an_unknown_gate() {
+        assert_invalid(
+            "[gates.migrations]\nrun = \"true\"\n[gates.deploy]\nrun = \"true\"\n\
+             needs = [\"migrations\", \"migratoins\"]\n",
+            "gate `deploy` needs `migratoins`, which is not a gate; did you mean `migrations`?",
+            5,
+            24,
+        );
+        assert_invalid(
+            "[gates.deploy]\nrun = \"true\"\nneeds = [\"lint\"]\n",
+            "gate `deploy` needs `lint`, which is not a gate",
+            3,
+            10,
+        );
+    }
+
+    #[test]
+    fn interpolation_syntax_of_cwd_and_env() {
+        assert_invalid(
+            "[gates.a]\nrun = \"true\"\ncwd = \"${DIR\"\n",
+            "unterminated `${`: add a closing `}`",
+            3,
+            7,
+        );
+        assert_invalid(
+            "[gates.a]\nrun = \"true\"\nenv = { A = \"ok\", B = \"${}\" }\n",
+            "empty variable name in `${}`",
+            3,
+            23,
+        );
+        let gate = valid("[gates.a]\nrun = \"echo ${NOT CHECKED\"\n")
+            .gates
+            .remove(0);
+        assert_eq!(
+            gate.check,
+            Check::Command {
+                run: "echo ${NOT CHECKED".into()
+            }
+        );
+    }
+}

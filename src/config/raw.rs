@@ -1,0 +1,127 @@
+//! The TOML as written: a serde mirror of `gates.toml`.
+//!
+//! Every table denies unknown keys, and values that later errors point at
+//! keep their span. Nothing is validated here beyond TOML types; see
+//! `validate` for turning this into the model.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A string with its position in the file.
+pub type SpannedString = Spanned<String>;
+
+/// `NAME = "value"` pairs, in file order.
+pub type RawEnv = IndexMap<String, SpannedString>;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub version: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub settings: RawSettings,
+    #[serde(default)]
+    pub env: RawEnv,
+    #[serde(default)]
+    pub profiles: IndexMap<SpannedString, RawProfile>,
+    #[serde(default)]
+    pub gates: IndexMap<SpannedString, RawGate>,
+}
+
+/// `[settings]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub concurrency: Option<Spanned<i64>>,
+    pub timeout: Option<SpannedString>,
+    pub shell: Option<Spanned<Vec<String>>>,
+    pub fail_fast: Option<bool>,
+    pub output_lines: Option<usize>,
+    pub kill_grace: Option<SpannedString>,
+    pub redact: Option<Vec<String>>,
+    pub require_manual: Option<bool>,
+}
+
+/// `[profiles.NAME]`: a selection plus the overridable settings keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub skip_tags: Vec<String>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub timeout: Option<SpannedString>,
+    pub shell: Option<Spanned<Vec<String>>>,
+    pub fail_fast: Option<bool>,
+    pub output_lines: Option<usize>,
+    pub kill_grace: Option<SpannedString>,
+    pub require_manual: Option<bool>,
+}
+
+/// The settings keys a profile may override, borrowed from `[settings]` or a
+/// profile so both are validated by the same code.
+#[derive(Debug, Clone, Copy)]
+pub struct RawOverrides<'a> {
+    pub concurrency: Option<&'a Spanned<i64>>,
+    pub timeout: Option<&'a SpannedString>,
+    pub shell: Option<&'a Spanned<Vec<String>>>,
+    pub fail_fast: Option<bool>,
+    pub output_lines: Option<usize>,
+    pub kill_grace: Option<&'a SpannedString>,
+    pub require_manual: Option<bool>,
+}
+
+/// Borrows the overridable keys of a table that has all of them.
+macro_rules! borrow_overrides {
+    ($table:expr) => {
+        RawOverrides {
+            concurrency: $table.concurrency.as_ref(),
+            timeout: $table.timeout.as_ref(),
+            shell: $table.shell.as_ref(),
+            fail_fast: $table.fail_fast,
+            output_lines: $table.output_lines,
+            kill_grace: $table.kill_grace.as_ref(),
+            require_manual: $table.require_manual,
+        }
+    };
+}
+
+impl RawSettings {
+    /// The keys of `[settings]` that a profile could also set.
+    pub fn overrides(&self) -> RawOverrides<'_> {
+        borrow_overrides!(self)
+    }
+}
+
+impl RawProfile {
+    /// The settings this profile overrides.
+    pub fn overrides(&self) -> RawOverrides<'_> {
+        borrow_overrides!(self)
+    }
+}
+
+/// `[gates.ID]`. The check kinds (`run`, `manual`, and later `http`, `tls`)
+/// are separate optional keys; validation enforces exactly one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGate {
+    pub name: Option<String>,
+    pub section: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub run: Option<String>,
+    pub manual: Option<bool>,
+    pub cwd: Option<SpannedString>,
+    #[serde(default)]
+    pub env: RawEnv,
+    #[serde(default)]
+    pub requires: Vec<String>,
+    pub timeout: Option<SpannedString>,
+    pub retries: Option<u32>,
+    pub retry_delay: Option<SpannedString>,
+    pub severity: Option<SpannedString>,
+    #[serde(default)]
+    pub needs: Vec<SpannedString>,
+}

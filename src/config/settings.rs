@@ -1,0 +1,97 @@
+//! `[settings]` and the overridable part of `[profiles.*]`.
+
+use super::diagnostic::Diagnostic;
+use super::model::{Overrides, Settings, Source};
+use super::raw::{RawOverrides, RawSettings};
+use super::values;
+use toml::Spanned;
+
+impl Settings {
+    /// Replaces every setting that `overrides` sets (a profile, or `-j`).
+    pub fn apply(&mut self, overrides: &Overrides) {
+        if let Some(concurrency) = overrides.concurrency {
+            self.concurrency = Some(concurrency);
+        }
+        if let Some(timeout) = overrides.timeout {
+            self.timeout = timeout;
+        }
+        if let Some(shell) = &overrides.shell {
+            self.shell.clone_from(shell);
+        }
+        if let Some(fail_fast) = overrides.fail_fast {
+            self.fail_fast = fail_fast;
+        }
+        if let Some(output_lines) = overrides.output_lines {
+            self.output_lines = output_lines;
+        }
+        if let Some(kill_grace) = overrides.kill_grace {
+            self.kill_grace = kill_grace;
+        }
+        if let Some(require_manual) = overrides.require_manual {
+            self.require_manual = require_manual;
+        }
+    }
+}
+
+/// `[settings]` over the defaults.
+pub fn settings(source: &Source, raw: &RawSettings) -> Result<Settings, Diagnostic> {
+    let mut settings = Settings::default();
+    settings.apply(&overrides(source, raw.overrides())?);
+    if let Some(redact) = &raw.redact {
+        settings.redact.clone_from(redact);
+    }
+    Ok(settings)
+}
+
+/// The overridable keys of `[settings]` or of a profile, validated.
+pub fn overrides(source: &Source, raw: RawOverrides<'_>) -> Result<Overrides, Diagnostic> {
+    Ok(Overrides {
+        concurrency: raw
+            .concurrency
+            .map(|n| concurrency(source, n))
+            .transpose()?,
+        timeout: raw
+            .timeout
+            .map(|t| values::timeout(source, t))
+            .transpose()?,
+        shell: raw
+            .shell
+            .map(|shell| shell_command(source, shell))
+            .transpose()?,
+        fail_fast: raw.fail_fast,
+        output_lines: raw.output_lines,
+        kill_grace: raw
+            .kill_grace
+            .map(|d| values::duration(source, d))
+            .transpose()?,
+        require_manual: raw.require_manual,
+    })
+}
+
+/// `concurrency`: at least 1.
+fn concurrency(source: &Source, value: &Spanned<i64>) -> Result<usize, Diagnostic> {
+    usize::try_from(*value.get_ref())
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| {
+            source.diagnostic(
+                value.span(),
+                format!(
+                    "invalid concurrency {}: it must be at least 1",
+                    value.get_ref()
+                ),
+            )
+        })
+}
+
+/// `shell`: a program and its arguments, so at least one element.
+fn shell_command(source: &Source, value: &Spanned<Vec<String>>) -> Result<Vec<String>, Diagnostic> {
+    let command = value.get_ref();
+    if command.first().is_none_or(String::is_empty) {
+        return Err(source.diagnostic(
+            value.span(),
+            "`shell` must start with a program, like `[\"sh\", \"-c\"]`",
+        ));
+    }
+    Ok(command.clone())
+}

@@ -1,0 +1,349 @@
+//! From text to [`Config`]: TOML parsing, then each part of the file checked
+//! and converted in turn. The first error found is returned.
+
+use indexmap::IndexMap;
+use toml::Spanned;
+
+use super::diagnostic::Diagnostic;
+use super::model::{Config, Profile, Source};
+use super::raw::{RawConfig, RawProfile, SpannedString};
+use super::{gates, needs, settings, suggest, values};
+
+/// The config version this build reads.
+const VERSION: i64 = 1;
+
+/// Parses and validates the text of `source`.
+pub fn config(source: Source) -> Result<Config, Diagnostic> {
+    let raw: RawConfig =
+        toml::from_str(&source.text).map_err(|error| toml_error(&source, &error))?;
+    check_version(&source, raw.version.as_ref())?;
+    let settings = settings::settings(&source, &raw.settings)?;
+    let env = values::env_vars(&source, &raw.env)?;
+    let profiles = profiles(&source, &raw.profiles)?;
+    let gates = gates::gates(&source, &raw.gates)?;
+    needs::check_cycles(&source, &gates)?;
+    Ok(Config {
+        source,
+        settings,
+        env,
+        profiles,
+        gates,
+    })
+}
+
+/// A TOML syntax or type error, with serde's "unknown field" turned into a
+/// suggestion of the closest valid key.
+fn toml_error(source: &Source, error: &toml::de::Error) -> Diagnostic {
+    let span = error.span().unwrap_or(0..0);
+    source.diagnostic(span, rewrite_unknown_field(error.message()))
+}
+
+/// "unknown field `x`, expected one of `a`, `b`" -> "unknown key `x`, did you
+/// mean `a`?" (or the list of valid keys); other messages are kept.
+fn rewrite_unknown_field(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field ") else {
+        return message.trim_end().to_owned();
+    };
+    let quoted: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    match quoted.split_first() {
+        Some((key, valid)) => suggest::unknown("key", key, valid),
+        None => message.to_owned(),
+    }
+}
+
+/// `version`: absent or 1.
+fn check_version(source: &Source, version: Option<&Spanned<i64>>) -> Result<(), Diagnostic> {
+    match version {
+        Some(version) if *version.get_ref() != VERSION => Err(source.diagnostic(
+            version.span(),
+            format!(
+                "unsupported config version {} (this gate reads version {VERSION})",
+                version.get_ref()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `[profiles.*]`, in file order.
+fn profiles(
+    source: &Source,
+    raw: &IndexMap<SpannedString, RawProfile>,
+) -> Result<IndexMap<String, Profile>, Diagnostic> {
+    raw.iter()
+        .map(|(name, profile)| {
+            let name = name.get_ref().clone();
+            let profile = Profile {
+                name: name.clone(),
+                tags: profile.tags.clone(),
+                skip_tags: profile.skip_tags.clone(),
+                overrides: settings::overrides(source, profile.overrides())?,
+            };
+            Ok((name, profile))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::model::{Overrides, Settings};
+    use super::super::testing::{assert_invalid, invalid, valid};
+
+    #[test]
+    fn empty_file_is_a_valid_config() {
+        let config = valid("");
+        assert_eq!(config.settings, Settings::default());
+        assert!(config.env.is_empty() && config.profiles.is_empty() && config.gates.is_empty());
+    }
+
+    #[test]
+    fn bad_toml_keeps_the_message_and_position() {
+        assert_invalid(
+            "[gates.a\nrun = \"x\"\n",
+            "unclosed table, expected `]`",
+            1,
+            9,
+        );
+        assert_invalid("x = \"abc\n", "invalid basic string, expected `\"`", 1, 9);
+        let diagnostic = invalid("[gates.a]\nrun = \"x\"\n[gates.a]\nrun = \"y\"\n");
+        assert_eq!((diagnostic.line(), diagnostic.column()), (3, 8));
+    }
+
+    #[test]
+    fn wrong_type() {
+        assert_invalid(
+            "[gates.a]\nrun = 5\n",
+            "invalid type: integer `5`, expected a string",
+            2,
+            7,
+        );
+        assert_invalid(
+            "[settings]\noutput_lines = -3\n",
+            "invalid value: integer `-3`, expected usize",
+            2,
+            16,
+        );
+    }
+
+    #[test]
+    fn unknown_key_suggests_the_closest() {
+        assert_invalid(
+            "[gates.a]\nrun = \"true\"\ntimout = \"5s\"\n",
+            "unknown key `timout`, did you mean `timeout`?",
+            3,
+            1,
+        );
+        assert_invalid(
+            "[settings]\nconcurency = 2\n",
+            "unknown key `concurency`, did you mean `concurrency`?",
+            2,
+            1,
+        );
+        assert_invalid(
+            "versoin = 1\n",
+            "unknown key `versoin`, did you mean `version`?",
+            1,
+            1,
+        );
+        assert_invalid(
+            "[profiles.ci]\nskiptags = [\"slow\"]\n",
+            "unknown key `skiptags`, did you mean `skip_tags`?",
+            2,
+            1,
+        );
+    }
+
+    #[test]
+    fn unknown_key_without_suggestion_lists_the_keys() {
+        assert_invalid(
+            "[settings]\nfoo = 1\n",
+            "unknown key `foo` (expected one of `concurrency`, `timeout`, `shell`, `fail_fast`, \
+             `output_lines`, `kill_grace`, `redact`, `require_manual`)",
+            2,
+            1,
+        );
+        assert_invalid(
+            "title = \"x\"\n",
+            "unknown key `title` (expected one of `version`, `settings`, `env`, `profiles`, \
+             `gates`)",
+            1,
+            1,
+        );
+    }
+
+    #[test]
+    fn http_and_tls_are_not_known_yet() {
+        let diagnostic = invalid("[gates]\na = { run = \"x\", http = 1 }\n");
+        assert!(diagnostic.message().starts_with("unknown key `http`"));
+        assert_eq!((diagnostic.line(), diagnostic.column()), (2, 18));
+    }
+
+    #[test]
+    fn version() {
+        assert!(valid("version = 1\n").gates.is_empty());
+        assert_invalid(
+            "version = 2\n",
+            "unsupported config version 2 (this gate reads version 1)",
+            1,
+            11,
+        );
+        assert_invalid(
+            "# a comment\nversion = 0\n",
+            "unsupported config version 0 (this gate reads version 1)",
+            2,
+            11,
+        );
+    }
+
+    #[test]
+    fn settings_are_read() {
+        let config = valid(
+            "[settings]\nconcurrency = 8\ntimeout = \"10m\"\nshell = [\"bash\", \"-euc\"]\n\
+             fail_fast = true\noutput_lines = 0\nkill_grace = \"250ms\"\n\
+             redact = [\"ADMIN_TOKEN\"]\nrequire_manual = true\n",
+        );
+        assert_eq!(
+            config.settings,
+            Settings {
+                concurrency: Some(8),
+                timeout: Duration::from_secs(600),
+                shell: vec!["bash".into(), "-euc".into()],
+                fail_fast: true,
+                output_lines: 0,
+                kill_grace: Duration::from_millis(250),
+                redact: vec!["ADMIN_TOKEN".into()],
+                require_manual: true,
+            }
+        );
+    }
+
+    #[test]
+    fn bad_settings() {
+        assert_invalid(
+            "[settings]\nconcurrency = 0\n",
+            "invalid concurrency 0: it must be at least 1",
+            2,
+            15,
+        );
+        assert_invalid(
+            "[settings]\nconcurrency = -2\n",
+            "invalid concurrency -2: it must be at least 1",
+            2,
+            15,
+        );
+        assert_invalid(
+            "[settings]\nshell = []\n",
+            "`shell` must start with a program, like `[\"sh\", \"-c\"]`",
+            2,
+            9,
+        );
+        assert_invalid(
+            "[settings]\nkill_grace = \"5 mins\"\n",
+            "invalid duration `5 mins`: expected an integer and a unit, like `500ms`, `30s`, \
+             `5m` or `1h30m`",
+            2,
+            14,
+        );
+        assert_invalid(
+            "[settings]\ntimeout = \"0s\"\n",
+            "invalid timeout `0s`: it must be greater than zero",
+            2,
+            11,
+        );
+    }
+
+    #[test]
+    fn profiles_in_file_order_with_overrides() {
+        let config = valid(
+            "[profiles.nightly]\ntags = [\"slow\", \"security\"]\nskip_tags = [\"local-only\"]\n\
+             concurrency = 4\nfail_fast = false\ntimeout = \"30m\"\n\
+             [profiles.ci]\nshell = [\"bash\", \"-c\"]\noutput_lines = 100\nkill_grace = \"1s\"\n\
+             require_manual = true\n",
+        );
+        let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+        assert_eq!(names, ["nightly", "ci"]);
+        let nightly = &config.profiles["nightly"];
+        assert_eq!(nightly.name, "nightly");
+        assert_eq!(nightly.tags, ["slow", "security"]);
+        assert_eq!(nightly.skip_tags, ["local-only"]);
+        assert_eq!(
+            nightly.overrides,
+            Overrides {
+                concurrency: Some(4),
+                fail_fast: Some(false),
+                timeout: Some(Duration::from_secs(1800)),
+                ..Overrides::default()
+            }
+        );
+        assert_eq!(
+            config.profiles["ci"].overrides,
+            Overrides {
+                shell: Some(vec!["bash".into(), "-c".into()]),
+                output_lines: Some(100),
+                kill_grace: Some(Duration::from_secs(1)),
+                require_manual: Some(true),
+                ..Overrides::default()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_profiles() {
+        assert_invalid(
+            "[profiles.ci]\nconcurrency = 0\n",
+            "invalid concurrency 0: it must be at least 1",
+            2,
+            15,
+        );
+        assert_invalid(
+            "[profiles.ci]\ntimeout = \"soon\"\n",
+            "invalid duration `soon`: expected an integer and a unit, like `500ms`, `30s`, \
+             `5m` or `1h30m`",
+            2,
+            11,
+        );
+        assert_invalid(
+            "[profiles.ci]\nredact = []\n",
+            "unknown key `redact` (expected one of `tags`, `skip_tags`, `concurrency`, \
+             `timeout`, `shell`, `fail_fast`, `output_lines`, `kill_grace`, `require_manual`)",
+            2,
+            1,
+        );
+    }
+
+    #[test]
+    fn env_in_file_order_keeps_spans_and_checks_syntax() {
+        let text = "[env]\nAPI_URL = \"${API_URL:-http://127.0.0.1:8000}\"\nB = \"$${literal}\"\n";
+        let config = valid(text);
+        let names: Vec<&str> = config.env.iter().map(|var| var.name.as_str()).collect();
+        assert_eq!(names, ["API_URL", "B"]);
+        let value = &config.env[0].value;
+        assert_eq!(value.value, "${API_URL:-http://127.0.0.1:8000}");
+        assert_eq!(
+            &text[value.span.clone()],
+            "\"${API_URL:-http://127.0.0.1:8000}\""
+        );
+
+        assert_invalid(
+            "[env]\nA = \"${B\"\n",
+            "unterminated `${`: add a closing `}`",
+            2,
+            5,
+        );
+        assert_invalid(
+            "[env]\nA = \"x${}\"\n",
+            "empty variable name in `${}`",
+            2,
+            5,
+        );
+        assert_invalid(
+            "[env]\nA = \"${9LIVES}\"\n",
+            "invalid variable name `9LIVES` in `${...}`: names are letters, digits and `_`, \
+             not starting with a digit",
+            2,
+            5,
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! The events of a run: the one contract between the executor, which emits
+//! them, and the reporters, which only consume them.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// How a gate ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The check held (an acked manual gate too).
+    Passed,
+    /// The command exited non-zero, or the probe's expectation did not hold.
+    Failed,
+    /// It ran past its timeout; a command's whole process group was killed.
+    TimedOut,
+    /// It could not be run.
+    Error,
+    /// A gate in its `needs` did not pass.
+    Skipped,
+    /// Fail-fast or an interrupt stopped it before or while it ran.
+    Cancelled,
+    /// A manual gate not acked.
+    Pending,
+}
+
+impl Status {
+    /// Every status, in the order reports count them.
+    pub const ALL: [Status; 7] = [
+        Status::Passed,
+        Status::Failed,
+        Status::TimedOut,
+        Status::Error,
+        Status::Skipped,
+        Status::Cancelled,
+        Status::Pending,
+    ];
+
+    /// The status as the reports spell it (`timed_out`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::TimedOut => "timed_out",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
+            Status::Cancelled => "cancelled",
+            Status::Pending => "pending",
+        }
+    }
+
+    /// Statuses that `retries` re-run and that trigger fail-fast.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Failed | Status::TimedOut | Status::Error)
+    }
+}
+
+/// The end of one gate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateResult {
+    pub status: Status,
+    /// Time spent on the gate, all attempts and retry delays included.
+    pub duration: Duration,
+    /// Runs made; 0 for gates that never ran.
+    pub attempts: u32,
+    /// The exit code of a command that exited by itself.
+    pub exit_code: Option<i32>,
+    /// Why the gate did not pass, in one line; `None` when it passed.
+    pub reason: Option<String>,
+    /// Tail of the combined output (commands) or a response summary (probes).
+    pub output: String,
+}
+
+impl GateResult {
+    /// A result for a gate that never ran.
+    pub fn not_run(status: Status, reason: Option<String>) -> GateResult {
+        GateResult {
+            status,
+            duration: Duration::ZERO,
+            attempts: 0,
+            exit_code: None,
+            reason,
+            output: String::new(),
+        }
+    }
+}
+
+/// Something that happened during a run. `index` is the gate's index in the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// An attempt of a gate began (`attempt` counts from 1).
+    GateStarted { index: usize, attempt: u32 },
+    /// A line of a gate's output (only when output is streamed).
+    GateOutput { index: usize, line: String },
+    /// A gate ended.
+    GateFinished { index: usize, result: GateResult },
+    /// SIGINT or SIGTERM arrived: running gates are being terminated.
+    Interrupted,
+}

@@ -1,0 +1,144 @@
+//! `run` gates: one attempt of a shell command in its own process group,
+//! its combined output read in bounded memory, ended by a timeout or a stop.
+
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::net::unix::pipe;
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+
+use super::attempt::{Attempt, AttemptContext, Interruption, LineSink};
+use super::output::{LineSplitter, Tail};
+use super::process_group;
+use crate::event::Status;
+use crate::plan::Step;
+
+/// Exit status of a shell that could not find the command.
+const COMMAND_NOT_FOUND: i32 = 127;
+/// How long to wait for the output pipe to close once the group is gone.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+
+/// Runs `run` once with `shell`, as `step` and `ctx` say.
+pub async fn attempt(
+    run: &str,
+    shell: &[String],
+    step: &Step,
+    ctx: &mut AttemptContext,
+) -> Attempt {
+    match spawn(run, shell, step) {
+        Ok((child, reader)) => supervise(child, reader, ctx).await,
+        Err(error) => Attempt::error(format!("cannot start `{}`: {error}", shell.join(" "))),
+    }
+}
+
+/// Starts the command with stdout and stderr on one pipe, as its own process group.
+fn spawn(run: &str, shell: &[String], step: &Step) -> io::Result<(Child, pipe::Receiver)> {
+    let (writer, reader) = pipe::pipe()?;
+    let writer = writer.into_blocking_fd()?;
+    let mut command = Command::new(&shell[0]);
+    command
+        .args(&shell[1..])
+        .arg(run)
+        .current_dir(&step.cwd)
+        .envs(step.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone()?)
+        .stderr(writer)
+        .process_group(0)
+        .kill_on_drop(true);
+    let child = command.spawn()?;
+    Ok((child, reader))
+}
+
+/// Waits for the command, a timeout or a stop, ends the process group, and
+/// collects the output.
+async fn supervise(mut child: Child, reader: pipe::Receiver, ctx: &mut AttemptContext) -> Attempt {
+    let pgid = child.id().map_or(0, |id| id as i32);
+    let output = tokio::spawn(read_output(reader, ctx.output_lines, ctx.stream.clone()));
+    let grace = ctx.kill_grace;
+    let ended = tokio::select! {
+        status = child.wait() => Ok(status),
+        interruption = ctx.interrupted() => Err(interruption),
+    };
+    match &ended {
+        Ok(_) => process_group::clean_up(&mut child, pgid, grace, &mut ctx.stop).await,
+        Err(_) => process_group::terminate(&mut child, pgid, grace, &mut ctx.stop).await,
+    }
+    let output = collect(output).await;
+    match ended {
+        Ok(Ok(status)) => from_exit(status, output),
+        Ok(Err(error)) => {
+            Attempt::error(format!("cannot wait for the command: {error}")).with_output(output)
+        }
+        Err(interruption) => Attempt::interrupted(interruption, ctx.timeout).with_output(output),
+    }
+}
+
+/// The attempt's status and reason from how the command exited.
+fn from_exit(status: ExitStatus, output: String) -> Attempt {
+    let attempt = match (status.code(), status.signal()) {
+        (Some(0), _) => Attempt::passed(),
+        (Some(COMMAND_NOT_FOUND), _) => Attempt::new(
+            Status::Error,
+            "command not found (exit status 127)".to_string(),
+        ),
+        (Some(code), _) => Attempt::new(Status::Failed, format!("exit status {code}")),
+        (None, Some(signal)) => Attempt::new(Status::Failed, format!("killed by signal {signal}")),
+        (None, None) => Attempt::new(Status::Failed, "ended without an exit status".to_string()),
+    };
+    Attempt {
+        exit_code: status.code(),
+        ..attempt.with_output(output)
+    }
+}
+
+/// Reads the pipe to its end: the tail for the report, lines for `stream`.
+async fn read_output(mut reader: pipe::Receiver, lines: usize, stream: Option<LineSink>) -> String {
+    let mut tail = Tail::new(lines);
+    let mut splitter = LineSplitter::default();
+    let mut buffer = vec![0u8; 64 * 1024];
+    while let Ok(read @ 1..) = reader.read(&mut buffer).await {
+        let chunk = &buffer[..read];
+        tail.push(chunk);
+        if let Some(stream) = &stream {
+            let mut complete = Vec::new();
+            splitter.push(chunk, |line| complete.push(line));
+            for line in complete {
+                stream.send(line).await;
+            }
+        }
+    }
+    if let (Some(stream), Some(last)) = (&stream, splitter.finish()) {
+        stream.send(last).await;
+    }
+    tail.into_string()
+}
+
+/// The output, once the pipe closes; a process that escaped the group and
+/// holds the pipe open does not keep the gate waiting.
+async fn collect(output: JoinHandle<String>) -> String {
+    let abort = output.abort_handle();
+    match tokio::time::timeout(DRAIN_LIMIT, output).await {
+        Ok(Ok(text)) => text,
+        _ => {
+            abort.abort();
+            "(the output was still open after the command ended; a process outside its group holds it)".to_string()
+        }
+    }
+}
+
+impl Attempt {
+    fn interrupted(interruption: Interruption, timeout: Duration) -> Attempt {
+        match interruption {
+            Interruption::TimedOut => Attempt::new(
+                Status::TimedOut,
+                format!("timed out after {}", humantime::format_duration(timeout)),
+            ),
+            Interruption::Stopped => Attempt::new(Status::Cancelled, "cancelled".to_string()),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! One gate from start to end: its `requires`, its attempts and retries,
+//! whatever the kind of check.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::attempt::{Attempt, AttemptContext, LineSink};
+use super::command;
+use super::stop::{Stop, StopReceiver, reached};
+use crate::config::Check;
+use crate::event::{Event, GateResult, Status};
+use crate::plan::{Plan, Step};
+
+/// Runs gate `index` of `plan` to its end and sends `GateFinished`.
+pub async fn run(
+    plan: Arc<Plan>,
+    index: usize,
+    stop: StopReceiver,
+    events: mpsc::Sender<Event>,
+    stream: bool,
+) {
+    let started = Instant::now();
+    let step = &plan.steps[index];
+    let sink = stream.then(|| LineSink {
+        index,
+        events: events.clone(),
+    });
+    let result = match missing_program(step) {
+        Some(reason) => GateResult::not_run(Status::Error, Some(reason)),
+        None => attempts(&plan, index, stop, &events, sink).await,
+    };
+    let result = GateResult {
+        duration: started.elapsed(),
+        ..result
+    };
+    let _ = events.send(Event::GateFinished { index, result }).await;
+}
+
+/// The first `requires` program not found on the gate's PATH.
+fn missing_program(step: &Step) -> Option<String> {
+    let path = step
+        .env
+        .iter()
+        .rev()
+        .find(|(name, _)| name == "PATH")
+        .map(|(_, value)| value.into())
+        .or_else(|| std::env::var_os("PATH"));
+    step.gate
+        .requires
+        .iter()
+        .find(|program| which::which_in(program, path.as_ref(), &step.cwd).is_err())
+        .map(|program| format!("program \"{program}\" not found on PATH"))
+}
+
+/// Attempts the check until it holds, the retries run out, or a stop comes.
+async fn attempts(
+    plan: &Plan,
+    index: usize,
+    mut stop: StopReceiver,
+    events: &mpsc::Sender<Event>,
+    sink: Option<LineSink>,
+) -> GateResult {
+    let step = &plan.steps[index];
+    let mut attempt_number = 0;
+    loop {
+        attempt_number += 1;
+        let started = Event::GateStarted {
+            index,
+            attempt: attempt_number,
+        };
+        let _ = events.send(started).await;
+        let mut ctx = AttemptContext {
+            deadline: Instant::now() + step.timeout,
+            timeout: step.timeout,
+            stop: stop.clone(),
+            kill_grace: plan.settings.kill_grace,
+            output_lines: plan.settings.output_lines,
+            stream: sink.clone(),
+        };
+        let attempt = check(plan, step, &mut ctx).await;
+        let retry = attempt.status.is_failure() && attempt_number <= step.gate.retries;
+        if !retry {
+            return result(attempt, attempt_number);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(step.gate.retry_delay) => {}
+            () = reached(&mut stop, Stop::Terminate) => {
+                return result(Attempt::new(Status::Cancelled, "cancelled".into()), attempt_number);
+            }
+        }
+    }
+}
+
+/// One attempt of the gate's kind of check.
+async fn check(plan: &Plan, step: &Step, ctx: &mut AttemptContext) -> Attempt {
+    match &step.gate.check {
+        Check::Command { run } => command::attempt(run, &plan.settings.shell, step, ctx).await,
+        Check::Manual => unreachable!("manual gates are confirmed, not executed"),
+    }
+}
+
+fn result(attempt: Attempt, attempts: u32) -> GateResult {
+    GateResult {
+        status: attempt.status,
+        duration: std::time::Duration::ZERO,
+        attempts,
+        exit_code: attempt.exit_code,
+        reason: attempt.reason,
+        output: attempt.output,
+    }
+}

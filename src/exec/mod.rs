@@ -1,0 +1,225 @@
+//! The executor: runs a plan's gates, at most `concurrency` at once, each as
+//! soon as its needs have passed, and emits events.
+//!
+//! One dispatcher owns the run's state and decides everything: which gate
+//! starts, which is skipped, fail-fast and interrupts. Gates run as tasks and
+//! talk back only through the event channel.
+
+mod attempt;
+mod command;
+mod gate;
+mod manual;
+mod output;
+mod process_group;
+mod signals;
+mod stop;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::event::{Event, GateResult, Status};
+use crate::plan::Plan;
+use signals::Signals;
+use stop::Stop;
+
+/// Room for events in flight; a full channel slows output-streaming gates down.
+const EVENT_BUFFER: usize = 1024;
+
+/// What a run produced: one result per step of the plan.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub started_at: SystemTime,
+    pub duration: Duration,
+    /// In plan order.
+    pub results: Vec<GateResult>,
+    /// SIGINT or SIGTERM stopped the run.
+    pub interrupted: bool,
+}
+
+/// How far a gate has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Waiting,
+    Running,
+    Done(Status),
+}
+
+/// Executes `plan`, calling `on_event` for every event; `stream` sends every
+/// output line as an event.
+pub async fn execute(plan: Plan, stream: bool, on_event: &mut dyn FnMut(&Event)) -> Run {
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let mut dispatcher = Dispatcher::new(plan, stream);
+    dispatcher.run(on_event).await;
+    Run {
+        started_at,
+        duration: started.elapsed(),
+        interrupted: dispatcher.interrupted,
+        results: dispatcher
+            .results
+            .into_iter()
+            .map(|r| r.expect("every gate ends"))
+            .collect(),
+    }
+}
+
+struct Dispatcher {
+    plan: Arc<Plan>,
+    stream: bool,
+    states: Vec<State>,
+    results: Vec<Option<GateResult>>,
+    running: usize,
+    stop: watch::Sender<Stop>,
+    /// Why gates are being cancelled, once they are.
+    cancel_reason: Option<String>,
+    interrupted: bool,
+    events: mpsc::Sender<Event>,
+    inbox: mpsc::Receiver<Event>,
+}
+
+impl Dispatcher {
+    fn new(plan: Plan, stream: bool) -> Dispatcher {
+        let (events, inbox) = mpsc::channel(EVENT_BUFFER);
+        let count = plan.steps.len();
+        Dispatcher {
+            plan: Arc::new(plan),
+            stream,
+            states: vec![State::Waiting; count],
+            results: vec![None; count],
+            running: 0,
+            stop: watch::channel(Stop::Run).0,
+            cancel_reason: None,
+            interrupted: false,
+            events,
+            inbox,
+        }
+    }
+
+    async fn run(&mut self, on_event: &mut dyn FnMut(&Event)) {
+        let mut signals = Signals::new();
+        loop {
+            self.start_ready(on_event);
+            if self.running == 0 && self.states.iter().all(|s| matches!(s, State::Done(_))) {
+                return;
+            }
+            tokio::select! {
+                Some(event) = self.inbox.recv() => self.receive(event, on_event),
+                () = signals.next() => self.interrupt(on_event),
+            }
+        }
+    }
+
+    /// Handles an event from a running gate.
+    fn receive(&mut self, event: Event, on_event: &mut dyn FnMut(&Event)) {
+        if let Event::GateFinished { index, result } = event {
+            self.running -= 1;
+            self.finish(index, result, on_event);
+        } else {
+            on_event(&event);
+        }
+    }
+
+    /// Starts every waiting gate whose needs are done, while slots are free;
+    /// settles those that cannot run (a need did not pass, manual, cancelled).
+    fn start_ready(&mut self, on_event: &mut dyn FnMut(&Event)) {
+        for index in 0..self.states.len() {
+            if self.states[index] != State::Waiting {
+                continue;
+            }
+            if let Some(reason) = &self.cancel_reason {
+                let result = GateResult::not_run(Status::Cancelled, Some(reason.clone()));
+                self.finish(index, result, on_event);
+                continue;
+            }
+            let Some(needs) = self.needs_outcome(index) else {
+                continue;
+            };
+            if let Err(reason) = needs {
+                self.finish(
+                    index,
+                    GateResult::not_run(Status::Skipped, Some(reason)),
+                    on_event,
+                );
+            } else if self.plan.steps[index].gate.is_manual() {
+                self.finish(index, manual::confirm(&self.plan.steps[index]), on_event);
+            } else if self.running < self.plan.concurrency {
+                self.spawn(index);
+            }
+        }
+    }
+
+    /// `None` while a need is unfinished; else whether all of them passed.
+    fn needs_outcome(&self, index: usize) -> Option<Result<(), String>> {
+        let mut outcome = Ok(());
+        for &need in &self.plan.steps[index].needs {
+            match self.states[need] {
+                State::Done(Status::Passed) => {}
+                State::Done(status) => {
+                    let id = &self.plan.steps[need].gate.id;
+                    outcome = outcome.and(Err(format!(
+                        "needs `{id}`, which did not pass ({})",
+                        status.as_str()
+                    )));
+                }
+                _ => return None,
+            }
+        }
+        Some(outcome)
+    }
+
+    fn spawn(&mut self, index: usize) {
+        self.states[index] = State::Running;
+        self.running += 1;
+        let task = gate::run(
+            Arc::clone(&self.plan),
+            index,
+            self.stop.subscribe(),
+            self.events.clone(),
+            self.stream,
+        );
+        tokio::spawn(task);
+    }
+
+    /// Records a gate's end, reports it, and starts fail-fast if it is due.
+    fn finish(&mut self, index: usize, mut result: GateResult, on_event: &mut dyn FnMut(&Event)) {
+        if result.status == Status::Cancelled {
+            result.reason = self.cancel_reason.clone().or(result.reason);
+        }
+        let step = &self.plan.steps[index];
+        let blocking_failure =
+            result.status.is_failure() && step.gate.severity == crate::config::Severity::Block;
+        if blocking_failure && self.plan.settings.fail_fast && self.cancel_reason.is_none() {
+            self.cancel(format!(
+                "cancelled by fail-fast after `{}` {}",
+                step.gate.id,
+                result.status.as_str()
+            ));
+        }
+        self.states[index] = State::Done(result.status);
+        on_event(&Event::GateFinished {
+            index,
+            result: result.clone(),
+        });
+        self.results[index] = Some(result);
+    }
+
+    /// Asks every running gate to end and cancels those not started.
+    fn cancel(&mut self, reason: String) {
+        self.cancel_reason = Some(reason);
+        self.stop.send_replace(Stop::Terminate);
+    }
+
+    /// SIGINT/SIGTERM: the first terminates gracefully, the next kills at once.
+    fn interrupt(&mut self, on_event: &mut dyn FnMut(&Event)) {
+        if self.interrupted {
+            self.stop.send_replace(Stop::Kill);
+            return;
+        }
+        self.interrupted = true;
+        on_event(&Event::Interrupted);
+        self.cancel("interrupted".to_string());
+    }
+}

@@ -1,0 +1,135 @@
+//! A gate's combined stdout and stderr, read in bounded memory: the last
+//! bytes are kept for the report's tail, and lines are cut out for live
+//! streaming only when they are asked for.
+
+use std::collections::VecDeque;
+
+/// Bytes kept per reported line: a tail of `n` lines keeps `n` times this.
+const BYTES_PER_LINE: usize = 1024;
+/// Longest line streamed live; longer lines are cut into pieces this long.
+const MAX_STREAMED_LINE: usize = 64 * 1024;
+
+/// The last bytes of a stream, enough for its last `lines` lines.
+#[derive(Debug)]
+pub struct Tail {
+    bytes: VecDeque<u8>,
+    capacity: usize,
+    lines: usize,
+}
+
+impl Tail {
+    /// A tail that reports the last `lines` lines.
+    pub fn new(lines: usize) -> Tail {
+        let capacity = lines.max(1) * BYTES_PER_LINE;
+        Tail {
+            bytes: VecDeque::with_capacity(capacity.min(64 * 1024)),
+            capacity,
+            lines,
+        }
+    }
+
+    /// Appends `chunk`, dropping the oldest bytes beyond the capacity.
+    pub fn push(&mut self, chunk: &[u8]) {
+        let chunk = &chunk[chunk.len().saturating_sub(self.capacity)..];
+        let overflow = (self.bytes.len() + chunk.len()).saturating_sub(self.capacity);
+        self.bytes.drain(..overflow);
+        self.bytes.extend(chunk);
+    }
+
+    /// The last `lines` lines, without a trailing newline.
+    pub fn into_string(self) -> String {
+        let bytes: Vec<u8> = self.bytes.into();
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim_end_matches(['\n', '\r']);
+        let all: Vec<&str> = text.split('\n').collect();
+        let keep = all.len().min(self.lines);
+        let lines = &all[all.len() - keep..];
+        lines
+            .iter()
+            .map(|l| l.trim_end_matches('\r'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Cuts a byte stream into lines for live streaming.
+#[derive(Debug, Default)]
+pub struct LineSplitter {
+    partial: Vec<u8>,
+}
+
+impl LineSplitter {
+    /// Feeds `chunk`; calls `line` for every complete line.
+    pub fn push(&mut self, chunk: &[u8], mut line: impl FnMut(String)) {
+        for piece in chunk.split_inclusive(|&b| b == b'\n') {
+            self.partial.extend_from_slice(piece);
+            if piece.ends_with(b"\n") || self.partial.len() >= MAX_STREAMED_LINE {
+                line(take_line(&mut self.partial));
+            }
+        }
+    }
+
+    /// The last, unterminated line, if any.
+    pub fn finish(mut self) -> Option<String> {
+        (!self.partial.is_empty()).then(|| take_line(&mut self.partial))
+    }
+}
+
+fn take_line(partial: &mut Vec<u8>) -> String {
+    let text = String::from_utf8_lossy(partial)
+        .trim_end_matches(['\n', '\r'])
+        .to_string();
+    partial.clear();
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        let mut tail = Tail::new(2);
+        tail.push(b"one\ntwo\nthree\n");
+        assert_eq!(tail.into_string(), "two\nthree");
+    }
+
+    #[test]
+    fn tail_memory_is_bounded() {
+        let mut tail = Tail::new(3);
+        for i in 0..100_000 {
+            tail.push(format!("line {i}\n").as_bytes());
+        }
+        assert!(tail.bytes.len() <= 3 * BYTES_PER_LINE);
+        assert_eq!(tail.into_string(), "line 99997\nline 99998\nline 99999");
+    }
+
+    #[test]
+    fn tail_of_one_huge_chunk() {
+        let mut tail = Tail::new(1);
+        tail.push(&vec![b'x'; 10 * BYTES_PER_LINE]);
+        assert_eq!(tail.into_string().len(), BYTES_PER_LINE);
+    }
+
+    #[test]
+    fn tail_of_nothing_is_empty() {
+        assert_eq!(Tail::new(5).into_string(), "");
+    }
+
+    #[test]
+    fn tail_of_zero_lines_is_empty() {
+        let mut tail = Tail::new(0);
+        tail.push(b"a\nb\n");
+        assert_eq!(tail.into_string(), "");
+    }
+
+    #[test]
+    fn splitter_joins_lines_across_chunks() {
+        let mut splitter = LineSplitter::default();
+        let mut lines = Vec::new();
+        splitter.push(b"ab", |l| lines.push(l));
+        splitter.push(b"c\r\nd\ne", |l| lines.push(l));
+        assert_eq!(lines, ["abc", "d"]);
+        assert_eq!(splitter.finish().as_deref(), Some("e"));
+    }
+}

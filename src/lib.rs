@@ -1,0 +1,28 @@
+//! gate: an automated pre-deploy gate.
+//!
+//! The pipeline is config -> plan -> exec -> events -> report: `config`
+//! reads and validates gates.toml, `plan` selects the gates of a run,
+//! `exec` runs them and emits `event`s, and `report` shows them.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod exec;
+pub mod plan;
+pub mod report;
+
+use clap::Parser;
+
+/// Parses the command line, runs the command, and returns the exit code.
+pub fn main() -> i32 {
+    let cli = cli::Cli::parse();
+    match app::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{error}");
+            error.code()
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! From a config and a command line to a plan: the selected gates in config
+//! order, with their needs as indices, their environment interpolated, their
+//! working directory resolved, and the effective settings.
+//!
+//! Every error the user can make is found here, before anything runs.
+
+mod select;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::{Config, EnvVar, Gate, InterpolateError, Overrides, Settings, interpolate};
+use crate::error::Error;
+
+pub use select::{Selection, check_acks};
+
+/// The process environment, as a map (a snapshot, so that plans are testable).
+pub type Environment = BTreeMap<String, String>;
+
+/// What the command line adds to the config.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub selection: Selection,
+    pub acks: Vec<String>,
+    pub jobs: Option<usize>,
+    pub fail_fast: Option<bool>,
+}
+
+/// The gates to run and how.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `[settings]` with the profile's and the command line's overrides.
+    pub settings: Settings,
+    /// Gates running at once.
+    pub concurrency: usize,
+    /// The selected gates, in config order.
+    pub steps: Vec<Step>,
+}
+
+/// One selected gate, ready to execute.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub gate: Gate,
+    /// Indices into `Plan::steps` of the gates this one needs.
+    pub needs: Vec<usize>,
+    /// Variables set on top of gate's own environment: `[env]`, then the gate's `env`.
+    pub env: Vec<(String, String)>,
+    /// Where the command runs.
+    pub cwd: PathBuf,
+    /// The gate's timeout (its own, else the settings').
+    pub timeout: Duration,
+    /// A manual gate confirmed with `--ack`.
+    pub acked: bool,
+}
+
+impl Plan {
+    /// Step indices in an order that runs every gate after its needs (config
+    /// order where the needs leave a choice).
+    pub fn order(&self) -> Vec<usize> {
+        let mut done = vec![false; self.steps.len()];
+        let mut order = Vec::with_capacity(self.steps.len());
+        while order.len() < self.steps.len() {
+            let next = (0..self.steps.len())
+                .find(|&i| !done[i] && self.steps[i].needs.iter().all(|&n| done[n]))
+                .expect("config validation rules out needs cycles");
+            done[next] = true;
+            order.push(next);
+        }
+        order
+    }
+}
+
+/// Builds the plan for `config` as `options` ask, reading variables from `environment`.
+pub fn build(config: &Config, options: &Options, environment: &Environment) -> Result<Plan, Error> {
+    check_acks(config, &options.acks)?;
+    let selected = options.selection.resolve(config)?;
+    let settings = effective_settings(config, options)?;
+    let global_env = interpolate_env(config, &config.env, environment, &[], None)?;
+    let steps = selected
+        .iter()
+        .map(|&index| {
+            let gate = &config.gates[index];
+            step(
+                config,
+                gate,
+                &selected,
+                &global_env,
+                environment,
+                &settings,
+                options,
+            )
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let concurrency = settings.concurrency.unwrap_or_else(default_concurrency);
+    Ok(Plan {
+        settings,
+        concurrency,
+        steps,
+    })
+}
+
+fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn effective_settings(config: &Config, options: &Options) -> Result<Settings, Error> {
+    let mut settings = config.settings.clone();
+    if let Some(profile) = options.selection.profile(config)? {
+        settings.apply(&profile.overrides);
+    }
+    let command_line = Overrides {
+        concurrency: options.jobs,
+        fail_fast: options.fail_fast,
+        ..Overrides::default()
+    };
+    settings.apply(&command_line);
+    Ok(settings)
+}
+
+fn step(
+    config: &Config,
+    gate: &Gate,
+    selected: &[usize],
+    global_env: &[(String, String)],
+    environment: &Environment,
+    settings: &Settings,
+    options: &Options,
+) -> Result<Step, Error> {
+    let mut env = global_env.to_vec();
+    env.extend(interpolate_env(
+        config,
+        &gate.env,
+        environment,
+        global_env,
+        Some(&gate.id),
+    )?);
+    let cwd = match &gate.cwd {
+        Some(cwd) => {
+            let value = interpolate_value(config, cwd, environment, &env, Some(&gate.id))?;
+            config.source.dir().join(value)
+        }
+        None => config.source.dir().to_path_buf(),
+    };
+    let needs = gate
+        .needs
+        .iter()
+        .filter_map(|id| selected.iter().position(|&i| &config.gates[i].id == id))
+        .collect();
+    Ok(Step {
+        gate: gate.clone(),
+        needs,
+        env,
+        cwd,
+        timeout: gate.timeout.unwrap_or(settings.timeout),
+        acked: options.acks.contains(&gate.id),
+    })
+}
+
+/// Interpolates `vars` in order; each sees the process environment, `outer`,
+/// and the variables before it.
+fn interpolate_env(
+    config: &Config,
+    vars: &[EnvVar],
+    environment: &Environment,
+    outer: &[(String, String)],
+    gate: Option<&str>,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut done: Vec<(String, String)> = outer.to_vec();
+    for var in vars {
+        let value = interpolate_value(config, &var.value, environment, &done, gate)?;
+        done.push((var.name.clone(), value));
+    }
+    Ok(done.split_off(outer.len()))
+}
+
+fn interpolate_value(
+    config: &Config,
+    value: &crate::config::Located<String>,
+    environment: &Environment,
+    set: &[(String, String)],
+    gate: Option<&str>,
+) -> Result<String, Error> {
+    let lookup = |name: &str| {
+        set.iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| environment.get(name).cloned())
+    };
+    interpolate(&value.value, lookup).map_err(|error| {
+        let place = gate.map_or("[env]".to_string(), |id| format!("gate `{id}`"));
+        let message = match error {
+            InterpolateError::Missing { var } => {
+                format!("variable `{var}` is not set (needed by {place}); set it, or give a default: ${{{var}:-value}}")
+            }
+            InterpolateError::Syntax { message } => message,
+        };
+        Error::from(crate::config::Error::Invalid(Box::new(
+            config.source.diagnostic(value.span.clone(), message),
+        )))
+    })
+}

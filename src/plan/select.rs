@@ -1,0 +1,150 @@
+//! Which gates a run covers: ids, tags, sections and the profile, then the
+//! transitive needs of what is left.
+
+use std::collections::BTreeSet;
+
+use crate::config::{Config, Gate, Profile, suggest};
+use crate::error::Error;
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub ids: Vec<String>,
+    pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+    pub sections: Vec<String>,
+    pub profile: Option<String>,
+}
+
+impl Selection {
+    /// The profile named by the selection, if any; unknown names are an error.
+    pub fn profile<'c>(&self, config: &'c Config) -> Result<Option<&'c Profile>, Error> {
+        let Some(name) = &self.profile else {
+            return Ok(None);
+        };
+        let known = config.profiles.keys().map(String::as_str);
+        config
+            .profiles
+            .get(name)
+            .map(Some)
+            .ok_or_else(|| unknown("profile", name, known))
+    }
+
+    /// Indices (into `config.gates`, ascending) of the selected gates.
+    pub fn resolve(&self, config: &Config) -> Result<Vec<usize>, Error> {
+        self.check_names(config)?;
+        let profile = self.profile(config)?;
+        let (profile_tags, profile_skip) = match profile {
+            Some(p) => (p.tags.as_slice(), p.skip_tags.as_slice()),
+            None => (&[][..], &[][..]),
+        };
+        let chosen = config.gates.iter().enumerate().filter(|(_, gate)| {
+            (self.ids.is_empty() || self.ids.contains(&gate.id))
+                && matches_any(&self.tags, &gate.tags)
+                && matches_any(profile_tags, &gate.tags)
+                && (self.sections.is_empty()
+                    || gate
+                        .section
+                        .as_ref()
+                        .is_some_and(|s| self.sections.contains(s)))
+                && !has_any(&self.skip_tags, &gate.tags)
+                && !has_any(profile_skip, &gate.tags)
+        });
+        let chosen: Vec<usize> = chosen.map(|(index, _)| index).collect();
+        Ok(with_needs(config, chosen))
+    }
+
+    /// Every id, tag and section named on the command line must exist.
+    fn check_names(&self, config: &Config) -> Result<(), Error> {
+        let ids: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
+        let tags: BTreeSet<&str> = config
+            .gates
+            .iter()
+            .flat_map(|g| g.tags.iter().map(String::as_str))
+            .collect();
+        let sections: BTreeSet<&str> = config
+            .gates
+            .iter()
+            .filter_map(|g| g.section.as_deref())
+            .collect();
+        expect_known("gate", &self.ids, &ids)?;
+        let tags: Vec<&str> = tags.into_iter().collect();
+        expect_known("tag", &self.tags, &tags)?;
+        expect_known("tag", &self.skip_tags, &tags)?;
+        expect_known(
+            "section",
+            &self.sections,
+            &sections.into_iter().collect::<Vec<_>>(),
+        )
+    }
+}
+
+/// Checks that every `--ack` names a manual gate of the config.
+pub fn check_acks(config: &Config, acks: &[String]) -> Result<(), Error> {
+    let manual: Vec<&str> = config
+        .gates
+        .iter()
+        .filter(|g| g.is_manual())
+        .map(|g| g.id.as_str())
+        .collect();
+    for ack in acks {
+        if config.gates.iter().any(|g| &g.id == ack && !g.is_manual()) {
+            return Err(Error::usage(
+                format!("--ack `{ack}`: gate `{ack}` is not a manual gate"),
+                None,
+            ));
+        }
+        if !manual.contains(&ack.as_str()) {
+            return Err(unknown("manual gate", ack, manual.iter().copied()));
+        }
+    }
+    Ok(())
+}
+
+fn expect_known(what: &str, asked: &[String], known: &[&str]) -> Result<(), Error> {
+    match asked.iter().find(|name| !known.contains(&name.as_str())) {
+        Some(name) => Err(unknown(what, name, known.iter().copied())),
+        None => Ok(()),
+    }
+}
+
+/// "unknown tag `sl0w`, did you mean `slow`?"
+fn unknown<'a>(what: &str, name: &str, known: impl IntoIterator<Item = &'a str>) -> Error {
+    let known: Vec<&str> = known.into_iter().collect();
+    let message = match suggest::closest(name, known.iter().copied()) {
+        Some(close) => format!("unknown {what} `{name}`, did you mean `{close}`?"),
+        None => format!("unknown {what} `{name}`"),
+    };
+    let hint = (!known.is_empty()).then(|| format!("known: {}", known.join(", ")));
+    Error::usage(message, hint)
+}
+
+/// True when `wanted` is empty (no filter) or shares a tag with `tags`.
+fn matches_any(wanted: &[String], tags: &[String]) -> bool {
+    wanted.is_empty() || has_any(wanted, tags)
+}
+
+fn has_any(wanted: &[String], tags: &[String]) -> bool {
+    tags.iter().any(|tag| wanted.contains(tag))
+}
+
+/// `chosen` plus every gate they need, transitively; ascending config order.
+fn with_needs(config: &Config, chosen: Vec<usize>) -> Vec<usize> {
+    let mut selected: BTreeSet<usize> = BTreeSet::new();
+    let mut stack = chosen;
+    while let Some(index) = stack.pop() {
+        if selected.insert(index) {
+            stack.extend(
+                config.gates[index]
+                    .needs
+                    .iter()
+                    .filter_map(|id| position(config, id)),
+            );
+        }
+    }
+    selected.into_iter().collect()
+}
+
+fn position(config: &Config, id: &str) -> Option<usize> {
+    config.gates.iter().position(|gate: &Gate| gate.id == id)
+}

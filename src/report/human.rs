@@ -1,0 +1,275 @@
+//! The human report: a live view while gates run, then the checklist
+//! grouped by section and one summary line.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use colored::Colorize;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Outcome, by_section, counts, outcome, style};
+use crate::event::{Event, GateResult, Status};
+use crate::exec::Run;
+use crate::plan::{Plan, Step};
+
+/// How much the human report shows while gates run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Stream every output line, prefixed with its gate's id.
+    pub verbose: bool,
+    /// Only what did not pass, and the summary.
+    pub quiet: bool,
+    /// Draw the live view (stderr is a terminal).
+    pub live: bool,
+}
+
+/// The human reporter of one run.
+pub struct Human<'p> {
+    plan: &'p Plan,
+    options: Options,
+    live: Option<Live>,
+    finished: usize,
+}
+
+/// Spinners for the running gates, under a progress header.
+struct Live {
+    multi: MultiProgress,
+    header: ProgressBar,
+    running: HashMap<usize, ProgressBar>,
+}
+
+impl<'p> Human<'p> {
+    /// A reporter for `plan`.
+    pub fn new(plan: &'p Plan, options: Options) -> Human<'p> {
+        let live = (options.live && !options.verbose).then(|| Live::new(plan.steps.len()));
+        Human {
+            plan,
+            options,
+            live,
+            finished: 0,
+        }
+    }
+
+    /// Shows what `event` changes.
+    pub fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::GateStarted { index, attempt } => self.started(*index, *attempt),
+            Event::GateOutput { index, line } => {
+                println!(
+                    "{} {line}",
+                    format!("{} |", self.plan.steps[*index].gate.id).dimmed()
+                );
+            }
+            Event::GateFinished { index, result } => self.finished(*index, result),
+            Event::Interrupted => {
+                eprintln!(
+                    "gate: interrupted; terminating running gates (interrupt again to kill them at once)"
+                );
+            }
+        }
+    }
+
+    fn started(&mut self, index: usize, attempt: u32) {
+        let gate = &self.plan.steps[index].gate;
+        if let Some(live) = &mut self.live {
+            live.start(index, &gate.id, attempt);
+        } else if self.options.verbose && attempt > 1 {
+            println!(
+                "{} retrying (attempt {attempt})",
+                format!("{} |", gate.id).dimmed()
+            );
+        }
+    }
+
+    fn finished(&mut self, index: usize, result: &GateResult) {
+        self.finished += 1;
+        if let Some(live) = &mut self.live {
+            live.finish(index);
+            return;
+        }
+        if self.options.quiet {
+            return;
+        }
+        let total = self.plan.steps.len();
+        let width = total.to_string().len();
+        println!(
+            "[{:>width$}/{total}] {} {:<9} {} {}",
+            self.finished,
+            style::symbol(result.status),
+            style::paint(result.status, result.status.as_str()),
+            self.plan.steps[index].gate.id,
+            style::duration(result.duration).dimmed(),
+        );
+    }
+
+    /// Prints the checklist and the summary line.
+    pub fn finish(&mut self, run: &Run) {
+        if let Some(live) = self.live.take() {
+            live.clear();
+        }
+        let mut out = io::stdout().lock();
+        let _ = self.write_checklist(&mut out, run);
+        let _ = writeln!(out, "{}", summary(self.plan, run));
+    }
+
+    fn write_checklist(&self, out: &mut impl Write, run: &Run) -> io::Result<()> {
+        let shown: Vec<Row> = self
+            .plan
+            .steps
+            .iter()
+            .zip(&run.results)
+            .filter(|(_, result)| !self.options.quiet || result.status != Status::Passed)
+            .collect();
+        let width = shown
+            .iter()
+            .map(|(step, _)| label(step).chars().count())
+            .max()
+            .unwrap_or(0);
+        for (section, gates) in by_section(shown, |(step, _)| step.gate.section.as_deref()) {
+            writeln!(out)?;
+            if let Some(section) = section {
+                writeln!(out, "{}", section.bold())?;
+            }
+            for (step, result) in gates {
+                write_gate(out, step, result, width)?;
+            }
+        }
+        writeln!(out)
+    }
+}
+
+/// A gate with its result, as the checklist shows it.
+type Row<'a> = (&'a Step, &'a GateResult);
+
+/// The gate's checklist text, with its id when the two differ.
+fn label(step: &Step) -> String {
+    let gate = &step.gate;
+    if gate.name == gate.id {
+        gate.id.clone()
+    } else {
+        format!("{} ({})", gate.name, gate.id)
+    }
+}
+
+fn write_gate(
+    out: &mut impl Write,
+    step: &Step,
+    result: &GateResult,
+    width: usize,
+) -> io::Result<()> {
+    let label = label(step);
+    let pad = width.saturating_sub(label.chars().count());
+    let warn =
+        if step.gate.severity == crate::config::Severity::Warn && result.status != Status::Passed {
+            " (warn)".yellow().to_string()
+        } else {
+            String::new()
+        };
+    let timing = match result.attempts {
+        0 | 1 => style::duration(result.duration),
+        n => format!("{}, {n} attempts", style::duration(result.duration)),
+    };
+    writeln!(
+        out,
+        "  {} {label}{:pad$}  {}{warn}",
+        style::symbol(result.status),
+        "",
+        timing.dimmed()
+    )?;
+    if let Some(reason) = &result.reason {
+        writeln!(
+            out,
+            "      {}: {reason}",
+            style::paint(result.status, result.status.as_str())
+        )?;
+    }
+    if result.status != Status::Passed {
+        for line in result.output.lines() {
+            writeln!(out, "      {} {line}", "│".dimmed())?;
+        }
+    }
+    Ok(())
+}
+
+/// `FAIL: 16 gates in 4.21s: 12 passed, 1 failed, 2 skipped, 1 pending`
+fn summary(plan: &Plan, run: &Run) -> String {
+    let counts = counts(&run.results);
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|&(_, &n)| n > 0)
+        .map(|(&status, n)| style::paint(status, &format!("{n} {}", status.as_str())).to_string())
+        .collect();
+    let verdict = match outcome(plan, run) {
+        Outcome::Pass => "PASS".green().bold(),
+        Outcome::Fail => "FAIL".red().bold(),
+    };
+    let gates = match plan.steps.len() {
+        1 => "1 gate".to_string(),
+        n => format!("{n} gates"),
+    };
+    let interrupted = if run.interrupted {
+        " (interrupted)"
+    } else {
+        ""
+    };
+    format!(
+        "{verdict}: {gates} in {}{interrupted}: {}",
+        style::duration(run.duration),
+        if parts.is_empty() {
+            "nothing to run".to_string()
+        } else {
+            parts.join(", ")
+        }
+    )
+}
+
+impl Live {
+    fn new(total: usize) -> Live {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let header = multi.add(ProgressBar::new(total as u64));
+        header.set_style(
+            ProgressStyle::with_template("{prefix:.bold} [{pos}/{len}] {wide_msg}")
+                .expect("valid template"),
+        );
+        header.set_prefix("gate");
+        header.enable_steady_tick(Duration::from_millis(100));
+        Live {
+            multi,
+            header,
+            running: HashMap::new(),
+        }
+    }
+
+    fn start(&mut self, index: usize, id: &str, attempt: u32) {
+        let bar = self.running.entry(index).or_insert_with(|| {
+            let bar = self.multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("  {spinner} {prefix} {elapsed:.dim} {msg:.dim}")
+                    .expect("valid template"),
+            );
+            bar.set_prefix(id.to_string());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        if attempt > 1 {
+            bar.set_message(format!("attempt {attempt}"));
+        }
+    }
+
+    fn finish(&mut self, index: usize) {
+        if let Some(bar) = self.running.remove(&index) {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+        }
+        self.header.inc(1);
+    }
+
+    fn clear(self) {
+        for bar in self.running.values() {
+            bar.finish_and_clear();
+        }
+        self.header.finish_and_clear();
+        let _ = self.multi.clear();
+    }
+}

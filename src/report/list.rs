@@ -1,0 +1,105 @@
+//! `gate list` and `gate run --dry-run`: the checklist and the plan, without
+//! running anything.
+
+use colored::Colorize;
+use serde::Serialize;
+
+use crate::config::Gate;
+use crate::plan::Plan;
+
+/// One entry of `gate list --format json`.
+#[derive(Debug, Serialize)]
+struct Entry<'a> {
+    id: &'a str,
+    name: &'a str,
+    section: Option<&'a str>,
+    tags: &'a [String],
+    kind: &'static str,
+    severity: &'static str,
+    needs: &'a [String],
+}
+
+/// The gates as a JSON array, in config order.
+pub fn json(gates: &[&Gate]) -> String {
+    let entries: Vec<Entry> = gates
+        .iter()
+        .map(|gate| Entry {
+            id: &gate.id,
+            name: &gate.name,
+            section: gate.section.as_deref(),
+            tags: &gate.tags,
+            kind: gate.check.kind(),
+            severity: gate.severity.as_str(),
+            needs: &gate.needs,
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&entries).expect("the list serializes");
+    text.push('\n');
+    text
+}
+
+/// The checklist: gates under their section headings, with kind, tags and needs.
+pub fn human(gates: &[&Gate]) -> String {
+    let width = gates.iter().map(|g| g.id.len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for (section, gates) in super::by_section(gates.to_vec(), |gate| gate.section.as_deref()) {
+        let indent = match section {
+            Some(section) => {
+                text.push_str(&format!("{}\n", section.bold()));
+                "  "
+            }
+            None => "",
+        };
+        for gate in gates {
+            let kind = gate.check.kind();
+            let (id, name, details) = (&gate.id, &gate.name, details(gate));
+            text.push_str(&format!(
+                "{indent}{id:<width$}  {kind:<7}  {name}{details}\n"
+            ));
+        }
+    }
+    text
+}
+
+fn details(gate: &Gate) -> String {
+    let mut details = String::new();
+    if !gate.tags.is_empty() {
+        details.push_str(&format!("  [{}]", gate.tags.join(", ")));
+    }
+    if !gate.needs.is_empty() {
+        details.push_str(&format!("  needs {}", gate.needs.join(", ")));
+    }
+    if gate.severity == crate::config::Severity::Warn {
+        details.push_str("  (warn)");
+    }
+    details.dimmed().to_string()
+}
+
+/// The plan: the gates in the order they would start, and how.
+pub fn dry_run(plan: &Plan) -> String {
+    let mut text = format!(
+        "gate: would run {} gates, {} at once (dry run; nothing was run)\n",
+        plan.steps.len(),
+        plan.concurrency
+    );
+    for (position, index) in plan.order().into_iter().enumerate() {
+        let step = &plan.steps[index];
+        let what = match &step.gate.check {
+            crate::config::Check::Command { run } => format!("$ {run}"),
+            crate::config::Check::Manual if step.acked => "manual, acked".to_string(),
+            crate::config::Check::Manual => "manual, awaits --ack".to_string(),
+        };
+        let after = match step.gate.needs.is_empty() {
+            true => String::new(),
+            false => format!(" (after {})", step.gate.needs.join(", ")),
+        };
+        text.push_str(&format!(
+            "{:>4}. {}{}  {}\n",
+            position + 1,
+            step.gate.id,
+            after.dimmed(),
+            what.dimmed()
+        ));
+    }
+    text
+}
