@@ -2,6 +2,10 @@
 
 mod harness;
 
+mod config_errors;
 mod execution;
+mod processes;
+mod reports;
+mod selection;
 
 pub use harness::Test;

@@ -1,0 +1,4 @@
+//! config_errors
+
+#[allow(unused_imports)]
+use crate::Test;

@@ -1,0 +1,4 @@
+//! processes
+
+#[allow(unused_imports)]
+use crate::Test;

@@ -1,0 +1,4 @@
+//! reports
+
+#[allow(unused_imports)]
+use crate::Test;

@@ -1,0 +1,4 @@
+//! selection
+
+#[allow(unused_imports)]
+use crate::Test;
