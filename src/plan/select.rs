@@ -111,12 +111,7 @@ fn expect_known(what: &str, asked: &[String], known: &[&str]) -> Result<(), Erro
 /// "unknown tag `sl0w`, did you mean `slow`?"
 fn unknown<'a>(what: &str, name: &str, known: impl IntoIterator<Item = &'a str>) -> Error {
     let known: Vec<&str> = known.into_iter().collect();
-    let message = match suggest::closest(name, known.iter().copied()) {
-        Some(close) => format!("unknown {what} `{name}`, did you mean `{close}`?"),
-        None => format!("unknown {what} `{name}`"),
-    };
-    let hint = (!known.is_empty()).then(|| format!("known: {}", known.join(", ")));
-    Error::usage(message, hint)
+    Error::usage(suggest::unknown(what, name, &known), None)
 }
 
 /// True when `wanted` is empty (no filter) or shares a tag with `tags`.

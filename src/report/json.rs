@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{counts, outcome};
+use super::{GateFields, counts, outcome};
 use crate::event::{GateResult, Status};
 use crate::exec::Run;
 use crate::plan::{Plan, Step};
@@ -30,12 +30,8 @@ struct Report<'a> {
 /// One gate's entry.
 #[derive(Debug, Serialize)]
 struct Gate<'a> {
-    id: &'a str,
-    name: &'a str,
-    section: Option<&'a str>,
-    tags: &'a [String],
-    kind: &'static str,
-    severity: &'static str,
+    #[serde(flatten)]
+    gate: GateFields<'a>,
     status: Status,
     duration_ms: u128,
     attempts: u32,
@@ -69,12 +65,7 @@ pub fn render(plan: &Plan, run: &Run, config_path: &Path) -> String {
 
 fn gate<'a>(step: &'a Step, result: &'a GateResult) -> Gate<'a> {
     Gate {
-        id: &step.gate.id,
-        name: &step.gate.name,
-        section: step.gate.section.as_deref(),
-        tags: &step.gate.tags,
-        kind: step.gate.check.kind(),
-        severity: step.gate.severity.as_str(),
+        gate: GateFields::of(&step.gate),
         status: result.status,
         duration_ms: result.duration.as_millis(),
         attempts: result.attempts,

@@ -4,18 +4,15 @@
 use colored::Colorize;
 use serde::Serialize;
 
+use super::GateFields;
 use crate::config::Gate;
 use crate::plan::Plan;
 
 /// One entry of `gate list --format json`.
 #[derive(Debug, Serialize)]
 struct Entry<'a> {
-    id: &'a str,
-    name: &'a str,
-    section: Option<&'a str>,
-    tags: &'a [String],
-    kind: &'static str,
-    severity: &'static str,
+    #[serde(flatten)]
+    gate: GateFields<'a>,
     needs: &'a [String],
 }
 
@@ -24,12 +21,7 @@ pub fn json(gates: &[&Gate]) -> String {
     let entries: Vec<Entry> = gates
         .iter()
         .map(|gate| Entry {
-            id: &gate.id,
-            name: &gate.name,
-            section: gate.section.as_deref(),
-            tags: &gate.tags,
-            kind: gate.check.kind(),
-            severity: gate.severity.as_str(),
+            gate: GateFields::of(gate),
             needs: &gate.needs,
         })
         .collect();

@@ -8,7 +8,9 @@ mod style;
 
 use std::collections::BTreeMap;
 
-use crate::config::Severity;
+use serde::Serialize;
+
+use crate::config::{Gate, Severity};
 use crate::error::{EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS};
 use crate::event::{GateResult, Status};
 use crate::exec::Run;
@@ -90,4 +92,30 @@ pub fn by_section<'a, T>(
     }
     groups.retain(|(_, members)| !members.is_empty());
     groups
+}
+
+/// What the JSON outputs say of a gate before its result: `id`, `name`,
+/// `section`, `tags`, `kind`, `severity`.
+#[derive(Debug, Serialize)]
+pub struct GateFields<'a> {
+    id: &'a str,
+    name: &'a str,
+    section: Option<&'a str>,
+    tags: &'a [String],
+    kind: &'static str,
+    severity: &'static str,
+}
+
+impl<'a> GateFields<'a> {
+    /// The fields of `gate`.
+    pub fn of(gate: &'a Gate) -> GateFields<'a> {
+        GateFields {
+            id: &gate.id,
+            name: &gate.name,
+            section: gate.section.as_deref(),
+            tags: &gate.tags,
+            kind: gate.check.kind(),
+            severity: gate.severity.as_str(),
+        }
+    }
 }
