@@ -62,7 +62,7 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     let environment: Environment = std::env::vars().collect();
     let plan = plan::build(config, &options, &environment)?;
     if args.dry_run {
-        print!("{}", report::list::dry_run(&plan));
+        report::print(&report::list::dry_run(&plan));
         return Ok(EXIT_PASS);
     }
     let human_options = human::Options {
@@ -73,7 +73,8 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     let runtime = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
     let mut reporter =
         (args.format == Format::Human).then(|| human::Human::new(&plan, human_options));
-    let run = runtime.block_on(exec::execute(plan.clone(), args.verbose, &mut |event| {
+    let stream = args.verbose && reporter.is_some();
+    let run = runtime.block_on(exec::execute(plan.clone(), stream, &mut |event| {
         if let Some(reporter) = &mut reporter {
             reporter.on_event(event);
         }
@@ -87,7 +88,7 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     }
     match &mut reporter {
         Some(reporter) => reporter.finish(&run),
-        None => print!("{json}"),
+        None => report::print(&json),
     }
     Ok(report::exit_code(&plan, &run))
 }
@@ -97,8 +98,8 @@ fn list(config: &Config, args: &ListArgs) -> Result<i32, Error> {
     let selected = selection(&args.select).resolve(config)?;
     let gates: Vec<&config::Gate> = selected.iter().map(|&i| &config.gates[i]).collect();
     match args.format {
-        Format::Human => print!("{}", report::list::human(&gates)),
-        Format::Json => print!("{}", report::list::json(&gates)),
+        Format::Human => report::print(&report::list::human(&gates)),
+        Format::Json => report::print(&report::list::json(&gates)),
     }
     Ok(EXIT_PASS)
 }
@@ -107,6 +108,6 @@ fn list(config: &Config, args: &ListArgs) -> Result<i32, Error> {
 fn check(config: &Config) -> Result<i32, Error> {
     let count = config.gates.len();
     let noun = if count == 1 { "gate" } else { "gates" };
-    println!("{}: ok ({count} {noun})", config.source.path.display());
+    report::print(&format!("{}: ok ({count} {noun})\n", config.source.path.display()));
     Ok(EXIT_PASS)
 }

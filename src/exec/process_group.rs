@@ -13,6 +13,10 @@ const POLL: Duration = Duration::from_millis(10);
 
 /// Sends `signal` to every process of group `pgid`; false if none is left.
 fn signal_group(pgid: i32, signal: libc::c_int) -> bool {
+    if pgid <= 0 {
+        // kill(0) would signal gate's own group: never.
+        return false;
+    }
     // SAFETY: kill(2) with a negative pid signals a process group; it touches no memory.
     unsafe { libc::kill(-pgid, signal) == 0 }
 }

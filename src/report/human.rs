@@ -8,7 +8,7 @@ use std::time::Duration;
 use colored::Colorize;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{Outcome, by_section, counts, outcome, style};
+use super::{Outcome, by_section, counts, outcome, print, style};
 use crate::event::{Event, GateResult, Status};
 use crate::exec::Run;
 use crate::plan::{Plan, Step};
@@ -56,10 +56,8 @@ impl<'p> Human<'p> {
         match event {
             Event::GateStarted { index, attempt } => self.started(*index, *attempt),
             Event::GateOutput { index, line } => {
-                println!(
-                    "{} {line}",
-                    format!("{} |", self.plan.steps[*index].gate.id).dimmed()
-                );
+                let id = &self.plan.steps[*index].gate.id;
+                print(&format!("{} {line}\n", format!("{id} |").dimmed()));
             }
             Event::GateFinished { index, result } => self.finished(*index, result),
             Event::Interrupted => {
@@ -75,10 +73,8 @@ impl<'p> Human<'p> {
         if let Some(live) = &mut self.live {
             live.start(index, &gate.id, attempt);
         } else if self.options.verbose && attempt > 1 {
-            println!(
-                "{} retrying (attempt {attempt})",
-                format!("{} |", gate.id).dimmed()
-            );
+            let prefix = format!("{} |", gate.id);
+            print(&format!("{} retrying (attempt {attempt})\n", prefix.dimmed()));
         }
     }
 
@@ -93,14 +89,14 @@ impl<'p> Human<'p> {
         }
         let total = self.plan.steps.len();
         let width = total.to_string().len();
-        println!(
-            "[{:>width$}/{total}] {} {:<9} {} {}",
+        print(&format!(
+            "[{:>width$}/{total}] {} {:<9} {} {}\n",
             self.finished,
             style::symbol(result.status),
             style::paint(result.status, result.status.as_str()),
             self.plan.steps[index].gate.id,
             style::duration(result.duration).dimmed(),
-        );
+        ));
     }
 
     /// Prints the checklist and the summary line.

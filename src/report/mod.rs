@@ -7,6 +7,7 @@ pub mod list;
 mod style;
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use serde::Serialize;
 
@@ -118,4 +119,11 @@ impl<'a> GateFields<'a> {
             severity: gate.severity.as_str(),
         }
     }
+}
+
+/// Writes `text` to stdout. A closed stdout (`gate list | head -1`) is not an
+/// error worth stopping for: the run goes on and its report files are written.
+pub fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
