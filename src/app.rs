@@ -108,6 +108,9 @@ fn list(config: &Config, args: &ListArgs) -> Result<i32, Error> {
 fn check(config: &Config) -> Result<i32, Error> {
     let count = config.gates.len();
     let noun = if count == 1 { "gate" } else { "gates" };
-    report::print(&format!("{}: ok ({count} {noun})\n", config.source.path.display()));
+    report::print(&format!(
+        "{}: ok ({count} {noun})\n",
+        config.source.path.display()
+    ));
     Ok(EXIT_PASS)
 }

@@ -74,7 +74,10 @@ impl<'p> Human<'p> {
             live.start(index, &gate.id, attempt);
         } else if self.options.verbose && attempt > 1 {
             let prefix = format!("{} |", gate.id);
-            print(&format!("{} retrying (attempt {attempt})\n", prefix.dimmed()));
+            print(&format!(
+                "{} retrying (attempt {attempt})\n",
+                prefix.dimmed()
+            ));
         }
     }
 

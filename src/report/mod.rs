@@ -125,5 +125,7 @@ impl<'a> GateFields<'a> {
 /// error worth stopping for: the run goes on and its report files are written.
 pub fn print(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
