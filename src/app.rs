@@ -47,7 +47,8 @@ fn selection(args: &SelectArgs) -> Selection {
         tags: args.tags.clone(),
         skip_tags: args.skip_tags.clone(),
         sections: args.sections.clone(),
-        profile: args.profile.clone(),
+        // An empty $GATE_PROFILE (a blank CI input) means no profile.
+        profile: args.profile.clone().filter(|name| !name.is_empty()),
     }
 }
 

@@ -25,9 +25,26 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     (!text.is_empty()).then(|| Duration::from_millis(millis))
 }
 
+/// Writes `duration` the way a config does (`1m30s`, `500ms`, `0s`), to
+/// the millisecond.
+pub fn format_duration(duration: Duration) -> String {
+    let mut rest = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    if rest == 0 {
+        return "0s".to_owned();
+    }
+    let mut text = String::new();
+    for (unit, factor) in UNITS.iter().rev() {
+        if rest >= *factor {
+            text.push_str(&format!("{}{unit}", rest / factor));
+            rest %= factor;
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{format_duration, parse_duration};
     use std::time::Duration;
 
     #[test]
@@ -52,6 +69,13 @@ mod tests {
             "", "5", "s", "5 mins", "5min", " 5s", "5s ", "1.5s", "-1s", "5d", "m5",
         ] {
             assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn formats_as_written_in_a_config() {
+        for text in ["0s", "500ms", "5s", "1m30s", "1h", "2h5m", "1s500ms"] {
+            assert_eq!(format_duration(parse_duration(text).unwrap()), text);
         }
     }
 

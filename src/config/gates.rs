@@ -93,7 +93,7 @@ impl GateContext<'_> {
         match (kinds.next(), kinds.next()) {
             (Some((_, check)), None) => Ok(check),
             (None, _) => Err(self.error(format!(
-                "gate `{}` has no check: give it one of `run`, `http`, `tls` or `manual = true`",
+                "gate `{}` has no check: give it `run` or `manual = true`",
                 self.id.get_ref()
             ))),
             (Some((first, _)), Some((second, _))) => Err(self.error(format!(
@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn no_check_or_two_checks() {
-        let none = "gate `a` has no check: give it one of `run`, `http`, `tls` or `manual = true`";
+        let none = "gate `a` has no check: give it `run` or `manual = true`";
         assert_invalid("[gates.a]\nname = \"A\"\n", none, 1, 8);
         assert_invalid("[gates.a]\nmanual = false\n", none, 1, 8);
         assert_invalid(

@@ -42,13 +42,30 @@ fn toml_error(source: &Source, error: &toml::de::Error) -> Diagnostic {
 /// mean `a`?" (or the list of valid keys); other messages are kept.
 fn rewrite_unknown_field(message: &str) -> String {
     let Some(rest) = message.strip_prefix("unknown field ") else {
-        return message.trim_end().to_owned();
+        return plain_type_names(message.trim_end());
     };
     let quoted: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
     match quoted.split_first() {
         Some((key, valid)) => suggest::unknown("key", key, valid),
         None => message.to_owned(),
     }
+}
+
+/// serde names Rust types ("expected usize"); a config's author reads TOML.
+fn plain_type_names(message: &str) -> String {
+    const NAMES: [(&str, &str); 4] = [
+        ("expected i64", "expected an integer"),
+        ("expected u32", "expected an integer of 0 or more"),
+        ("expected u64", "expected an integer of 0 or more"),
+        ("expected usize", "expected an integer of 0 or more"),
+    ];
+    let mut message = message.to_owned();
+    for (rust, toml) in NAMES {
+        if let Some(start) = message.strip_suffix(rust).map(str::len) {
+            message.replace_range(start.., toml);
+        }
+    }
+    message
 }
 
 /// `version`: absent or 1.
@@ -121,7 +138,7 @@ mod tests {
         );
         assert_invalid(
             "[settings]\noutput_lines = -3\n",
-            "invalid value: integer `-3`, expected usize",
+            "invalid value: integer `-3`, expected an integer of 0 or more",
             2,
             16,
         );

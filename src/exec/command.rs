@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use super::attempt::{Attempt, AttemptContext, Interruption, LineSink};
 use super::output::{LineSplitter, Tail};
 use super::process_group;
+use crate::config::format_duration;
 use crate::event::Status;
 use crate::plan::Step;
 
@@ -31,6 +32,10 @@ pub async fn attempt(
 ) -> Attempt {
     match spawn(run, shell, step) {
         Ok((child, reader)) => supervise(child, reader, ctx).await,
+        Err(_) if !step.cwd.is_dir() => Attempt::error(format!(
+            "working directory \"{}\" does not exist",
+            step.cwd.display()
+        )),
         Err(error) => Attempt::error(format!("cannot start `{}`: {error}", shell.join(" "))),
     }
 }
@@ -136,7 +141,7 @@ impl Attempt {
         match interruption {
             Interruption::TimedOut => Attempt::new(
                 Status::TimedOut,
-                format!("timed out after {}", humantime::format_duration(timeout)),
+                format!("timed out after {}", format_duration(timeout)),
             ),
             Interruption::Stopped => Attempt::new(Status::Cancelled, "cancelled".to_string()),
         }

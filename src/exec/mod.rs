@@ -124,31 +124,40 @@ impl Dispatcher {
 
     /// Starts every waiting gate whose needs are done, while slots are free;
     /// settles those that cannot run (a need did not pass, manual, cancelled).
+    /// Settling one gate can make another ready, so it goes on until a pass
+    /// settles nothing.
     fn start_ready(&mut self, on_event: &mut dyn FnMut(&Event)) {
+        while self.start_ready_pass(on_event) {}
+    }
+
+    /// One pass over the waiting gates, in config order; true if a gate was settled.
+    fn start_ready_pass(&mut self, on_event: &mut dyn FnMut(&Event)) -> bool {
+        let mut settled = false;
         for index in 0..self.states.len() {
             if self.states[index] != State::Waiting {
                 continue;
             }
-            if let Some(reason) = &self.cancel_reason {
-                let result = GateResult::not_run(Status::Cancelled, Some(reason.clone()));
-                self.finish(index, result, on_event);
-                continue;
-            }
-            let Some(needs) = self.needs_outcome(index) else {
-                continue;
+            let result = if let Some(reason) = &self.cancel_reason {
+                GateResult::not_run(Status::Cancelled, Some(reason.clone()))
+            } else {
+                match self.needs_outcome(index) {
+                    None => continue,
+                    Some(Err(reason)) => GateResult::not_run(Status::Skipped, Some(reason)),
+                    Some(Ok(())) if self.plan.steps[index].gate.is_manual() => {
+                        manual::confirm(&self.plan.steps[index])
+                    }
+                    Some(Ok(())) => {
+                        if self.running < self.plan.concurrency {
+                            self.spawn(index);
+                        }
+                        continue;
+                    }
+                }
             };
-            if let Err(reason) = needs {
-                self.finish(
-                    index,
-                    GateResult::not_run(Status::Skipped, Some(reason)),
-                    on_event,
-                );
-            } else if self.plan.steps[index].gate.is_manual() {
-                self.finish(index, manual::confirm(&self.plan.steps[index]), on_event);
-            } else if self.running < self.plan.concurrency {
-                self.spawn(index);
-            }
+            self.finish(index, result, on_event);
+            settled = true;
         }
+        settled
     }
 
     /// `None` while a need is unfinished; else whether all of them passed.

@@ -69,9 +69,10 @@ fn details(gate: &Gate) -> String {
 
 /// The plan: the gates in the order they would start, and how.
 pub fn dry_run(plan: &Plan) -> String {
+    let count = plan.steps.len();
+    let gates = if count == 1 { "gate" } else { "gates" };
     let mut text = format!(
-        "gate: would run {} gates, {} at once (dry run; nothing was run)\n",
-        plan.steps.len(),
+        "gate: would run {count} {gates}, {} at once (dry run; nothing was run)\n",
         plan.concurrency
     );
     for (position, index) in plan.order().into_iter().enumerate() {
