@@ -1,8 +1,13 @@
 //! A small builder that reads like the terminal session it checks:
 //! `Test::new().config(..).args(..).run().code(1).stdout_has(..)`.
 
+use std::io::Read;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -90,6 +95,210 @@ impl Test {
         let output = self.command().output().expect("gate runs");
         Run { test: self, output }
     }
+
+    /// Runs gate with its stdout on a pseudo-terminal (stderr stays a pipe)
+    /// and waits for it; the terminal's output becomes `stdout`.
+    pub fn run_on_terminal(self) -> Run {
+        let (mut controller, terminal) = open_pty();
+        let mut command = self.command();
+        command.stdout(Stdio::from(terminal)).stderr(Stdio::piped());
+        let child = command.spawn().expect("gate starts");
+        // The command holds the only other copy of the terminal side, so
+        // reading ends (EIO) once gate and its children have closed it.
+        drop(command);
+        let reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while let Ok(read @ 1..) = controller.read(&mut buffer) {
+                bytes.extend_from_slice(&buffer[..read]);
+            }
+            bytes
+        });
+        let mut output = child.wait_with_output().expect("gate runs");
+        output.stdout = reader.join().expect("terminal reader");
+        Run { test: self, output }
+    }
+
+    /// Starts gate without waiting for it; its stdout and stderr are read
+    /// in the background.
+    pub fn spawn(self) -> Running {
+        let mut child = self
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("gate starts");
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let readers = vec![
+            collect(child.stdout.take().unwrap(), Arc::clone(&stdout)),
+            collect(child.stderr.take().unwrap(), Arc::clone(&stderr)),
+        ];
+        Running {
+            test: self,
+            child,
+            stdout,
+            stderr,
+            readers,
+        }
+    }
+}
+
+/// How long the helpers wait for something that should happen promptly.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Polls `condition` until it holds; panics with `what` after [`PATIENCE`].
+#[track_caller]
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until `path` exists; panics after [`PATIENCE`].
+#[track_caller]
+pub fn wait_for_file(path: &Path) {
+    wait_until(&format!("{} to appear", path.display()), || path.exists());
+}
+
+/// Creates a named pipe at `path`.
+pub fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `name` is a valid NUL-terminated path.
+    let result = unsafe { libc::mkfifo(name.as_ptr(), 0o600) };
+    assert_eq!(result, 0, "mkfifo {}", path.display());
+}
+
+/// True when no live process has id `pid`: /proc/PID is missing, or the
+/// process is a zombie (dead, but its parent has not reaped it yet).
+pub fn process_gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, fields)| fields.split_whitespace().next())
+            .is_some_and(|state| state == "Z"),
+    }
+}
+
+/// A pseudo-terminal: the controlling side (to read) and the terminal side.
+fn open_pty() -> (std::fs::File, OwnedFd) {
+    let (mut controller, mut terminal) = (0, 0);
+    // SAFETY: openpty writes two new descriptors; the other arguments may be null.
+    let result = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut terminal,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(result, 0, "openpty");
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(controller),
+            OwnedFd::from_raw_fd(terminal),
+        )
+    }
+}
+
+/// Reads `stream` to its end into `into`, on a thread.
+fn collect(mut stream: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(read @ 1..) = stream.read(&mut buffer) {
+            into.lock().unwrap().extend_from_slice(&buffer[..read]);
+        }
+    })
+}
+
+/// A gate started with [`Test::spawn`], still running.
+pub struct Running {
+    test: Test,
+    child: Child,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// The temporary directory.
+    pub fn path(&self) -> &Path {
+        self.test.path()
+    }
+
+    /// Waits until the file `relative` to the directory exists (a running
+    /// gate wrote it); panics after [`PATIENCE`].
+    #[track_caller]
+    pub fn wait_for_file(&self, relative: &str) -> &Running {
+        wait_for_file(&self.path().join(relative));
+        self
+    }
+
+    /// Waits until gate has printed `text` on stdout; panics after [`PATIENCE`].
+    #[track_caller]
+    pub fn wait_for_stdout(&self, text: &str) -> &Running {
+        wait_until(&format!("{text:?} on stdout"), || {
+            String::from_utf8_lossy(&self.stdout.lock().unwrap()).contains(text)
+        });
+        self
+    }
+
+    /// Waits until gate has printed `text` on stderr; panics after [`PATIENCE`].
+    #[track_caller]
+    pub fn wait_for_stderr(&self, text: &str) -> &Running {
+        wait_until(&format!("{text:?} on stderr"), || {
+            String::from_utf8_lossy(&self.stderr.lock().unwrap()).contains(text)
+        });
+        self
+    }
+
+    /// Sends `signal` (e.g. `libc::SIGINT`) to gate.
+    pub fn signal(&self, signal: libc::c_int) -> &Running {
+        // SAFETY: kill(2) touches no memory.
+        let result = unsafe { libc::kill(self.child.id() as i32, signal) };
+        assert_eq!(result, 0, "kill({}, {signal})", self.child.id());
+        self
+    }
+
+    /// Waits for gate to exit; kills it and panics after [`PATIENCE`].
+    #[track_caller]
+    pub fn wait(mut self) -> Run {
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("gate is waited for") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "gate did not exit within {PATIENCE:?}\n--- stdout\n{}--- stderr\n{}",
+                    String::from_utf8_lossy(&self.stdout.lock().unwrap()),
+                    String::from_utf8_lossy(&self.stderr.lock().unwrap())
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        for reader in self.readers {
+            reader.join().expect("output reader");
+        }
+        let take = |buffer: &Arc<Mutex<Vec<u8>>>| std::mem::take(&mut *buffer.lock().unwrap());
+        let output = Output {
+            status,
+            stdout: take(&self.stdout),
+            stderr: take(&self.stderr),
+        };
+        Run {
+            test: self.test,
+            output,
+        }
+    }
 }
 
 /// What a finished gate left: exit code, stdout, stderr and files.
@@ -159,6 +368,55 @@ impl Run {
             .find(|g| g["id"] == id)
             .unwrap_or_else(|| panic!("no gate {id} in the report\n{}", self.transcript()))
             .clone()
+    }
+
+    /// Asserts that stdout is exactly `expected`.
+    #[track_caller]
+    pub fn stdout_is(self, expected: &str) -> Run {
+        assert_eq!(self.stdout(), expected, "stdout\n{}", self.transcript());
+        self
+    }
+
+    /// Asserts that stderr is exactly `expected`.
+    #[track_caller]
+    pub fn stderr_is(self, expected: &str) -> Run {
+        assert_eq!(self.stderr(), expected, "stderr\n{}", self.transcript());
+        self
+    }
+
+    /// The ids of the gates in the JSON report on stdout (`--format json`), in report order.
+    #[track_caller]
+    pub fn ids(&self) -> Vec<String> {
+        let report = self.stdout_json();
+        report["gates"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no gates array\n{}", self.transcript()))
+            .iter()
+            .map(|g| g["id"].as_str().expect("string id").to_owned())
+            .collect()
+    }
+
+    /// Whether `path` exists in the test directory.
+    pub fn exists(&self, path: &str) -> bool {
+        self.test.path().join(path).exists()
+    }
+
+    /// A JSON file of the test directory (a `--json FILE` report), parsed.
+    #[track_caller]
+    pub fn read_json(&self, path: &str) -> Value {
+        serde_json::from_str(&self.read(path))
+            .unwrap_or_else(|e| panic!("{path} is not JSON: {e}\n{}", self.transcript()))
+    }
+
+    /// Asserts that stdout does not contain `text`.
+    #[track_caller]
+    pub fn stdout_lacks(self, text: &str) -> Run {
+        assert!(
+            !self.stdout().contains(text),
+            "stdout has {text:?}\n{}",
+            self.transcript()
+        );
+        self
     }
 
     /// Reads a file of the test directory.
