@@ -71,7 +71,10 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         quiet: args.quiet,
         live: std::io::stderr().is_terminal(),
     };
-    let runtime = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
     let mut reporter =
         (args.format == Format::Human).then(|| human::Human::new(&plan, human_options));
     let stream = args.verbose && reporter.is_some();

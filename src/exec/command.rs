@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::attempt::{Attempt, AttemptContext, Interruption, LineSink};
 use super::output::{LineSplitter, Tail};
-use super::process_group;
+use super::{direct, process_group};
 use crate::config::format_duration;
 use crate::event::Status;
 use crate::plan::Step;
@@ -44,10 +44,19 @@ pub async fn attempt(
 fn spawn(run: &str, shell: &[String], step: &Step) -> io::Result<(Child, pipe::Receiver)> {
     let (writer, reader) = pipe::pipe()?;
     let writer = writer.into_blocking_fd()?;
-    let mut command = Command::new(&shell[0]);
+    let mut command = match direct::program_call(run, shell, step) {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args);
+            command
+        }
+        None => {
+            let mut command = Command::new(&shell[0]);
+            command.args(&shell[1..]).arg(run);
+            command
+        }
+    };
     command
-        .args(&shell[1..])
-        .arg(run)
         .current_dir(&step.cwd)
         .envs(step.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())

@@ -40,17 +40,10 @@ pub async fn run(
 
 /// The first `requires` program not found on the gate's PATH.
 fn missing_program(step: &Step) -> Option<String> {
-    let path = step
-        .env
-        .iter()
-        .rev()
-        .find(|(name, _)| name == "PATH")
-        .map(|(_, value)| value.into())
-        .or_else(|| std::env::var_os("PATH"));
     step.gate
         .requires
         .iter()
-        .find(|program| which::which_in(program, path.as_ref(), &step.cwd).is_err())
+        .find(|program| step.find_program(program).is_none())
         .map(|program| format!("program \"{program}\" not found on PATH"))
 }
 

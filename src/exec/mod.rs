@@ -7,6 +7,7 @@
 
 mod attempt;
 mod command;
+mod direct;
 mod gate;
 mod manual;
 mod output;

@@ -54,6 +54,21 @@ pub struct Step {
     pub acked: bool,
 }
 
+impl Step {
+    /// Where `program` is, looked up as the gate's command would: on the
+    /// gate's PATH (its `env`, else gate's own), relative to its `cwd`.
+    pub fn find_program(&self, program: &str) -> Option<PathBuf> {
+        let path = self
+            .env
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "PATH")
+            .map(|(_, value)| value.into())
+            .or_else(|| std::env::var_os("PATH"));
+        which::which_in(program, path, &self.cwd).ok()
+    }
+}
+
 impl Plan {
     /// Step indices in an order that runs every gate after its needs (config
     /// order where the needs leave a choice).
@@ -115,7 +130,14 @@ fn effective_settings(config: &Config, options: &Options) -> Result<Settings, Er
         ..Overrides::default()
     };
     settings.apply(&command_line);
+    settings.shell[0] = resolve_program(&settings.shell[0]);
     Ok(settings)
+}
+
+/// The shell's path, looked up on PATH once rather than at every spawn;
+/// as written when it is not found (starting a gate then says so).
+fn resolve_program(program: &str) -> String {
+    which::which(program).map_or_else(|_| program.to_owned(), |path| path.display().to_string())
 }
 
 fn step(

@@ -684,3 +684,30 @@ fn a_command_killed_by_a_signal_failed_without_an_exit_code() {
     let reason = gate["reason"].as_str().unwrap();
     assert!(reason.contains("signal 9"), "reason: {reason}");
 }
+
+#[test]
+fn a_plain_command_runs_without_the_shell_with_the_same_result() {
+    // No shell syntax: gate starts `ls` itself, as `sh -c` would have.
+    let run = Test::new()
+        .config("[gates.listing]\nrun = \"ls  --  no-such-file present.txt\"\n")
+        .file("present.txt", "")
+        .args(&["run", "--format", "json"])
+        .run()
+        .code(1);
+    let gate = run.gate("listing");
+    assert_eq!(gate["status"], "failed");
+    assert_eq!(gate["exit_code"], 2);
+    let output = gate["output"].as_str().unwrap();
+    assert!(output.contains("no-such-file"), "output: {output}");
+    assert!(output.contains("present.txt"), "output: {output}");
+}
+
+#[test]
+fn a_plain_command_naming_a_shell_builtin_still_runs_in_the_shell() {
+    Test::new()
+        .config("[gates.builtin]\nrun = \"cd sub\"\n")
+        .file("sub/keep", "")
+        .args(&["run"])
+        .run()
+        .code(0);
+}
