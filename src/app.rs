@@ -63,7 +63,7 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     let environment: Environment = std::env::vars().collect();
     let plan = plan::build(config, &options, &environment)?;
     if args.dry_run {
-        report::print(&report::list::dry_run(&plan));
+        report::print(&plan.redactor.redact(&report::list::dry_run(&plan)));
         return Ok(EXIT_PASS);
     }
     let human_options = human::Options {

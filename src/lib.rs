@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod exec;
 pub mod plan;
+pub mod redact;
 pub mod report;
 
 use clap::Parser;

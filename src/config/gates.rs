@@ -4,6 +4,7 @@ use indexmap::IndexMap;
 
 use super::diagnostic::Diagnostic;
 use super::model::{Check, Gate, Severity, Source};
+use super::probes;
 use super::raw::{RawGate, SpannedString};
 use super::suggest;
 use super::values;
@@ -86,6 +87,15 @@ impl GateContext<'_> {
         if let Some(run) = &raw.run {
             kinds.push(("run", Check::Command { run: run.clone() }));
         }
+        if let Some(http) = &raw.http {
+            kinds.push((
+                "http",
+                Check::Http(Box::new(probes::http(self.source, http)?)),
+            ));
+        }
+        if let Some(tls) = &raw.tls {
+            kinds.push(("tls", Check::Tls(probes::tls(self.source, tls)?)));
+        }
         if raw.manual == Some(true) {
             kinds.push(("manual", Check::Manual));
         }
@@ -93,7 +103,7 @@ impl GateContext<'_> {
         match (kinds.next(), kinds.next()) {
             (Some((_, check)), None) => Ok(check),
             (None, _) => Err(self.error(format!(
-                "gate `{}` has no check: give it `run` or `manual = true`",
+                "gate `{}` has no check: give it one of `run`, `http`, `tls` or `manual = true`",
                 self.id.get_ref()
             ))),
             (Some((first, _)), Some((second, _))) => Err(self.error(format!(
@@ -258,7 +268,7 @@ mod tests {
 
     #[test]
     fn no_check_or_two_checks() {
-        let none = "gate `a` has no check: give it `run` or `manual = true`";
+        let none = "gate `a` has no check: give it one of `run`, `http`, `tls` or `manual = true`";
         assert_invalid("[gates.a]\nname = \"A\"\n", none, 1, 8);
         assert_invalid("[gates.a]\nmanual = false\n", none, 1, 8);
         assert_invalid(

@@ -16,6 +16,7 @@ mod gates;
 pub mod interpolate;
 mod model;
 mod needs;
+mod probes;
 mod raw;
 mod settings;
 pub mod suggest;
@@ -33,6 +34,7 @@ pub use duration::format_duration;
 pub use error::Error;
 pub use interpolate::{InterpolateError, check_syntax, interpolate};
 pub use model::*;
+pub use probes::regex_error;
 
 /// The file name searched for in the current directory and its ancestors.
 pub const FILE_NAME: &str = "gates.toml";

@@ -122,6 +122,10 @@ pub enum Severity {
 pub enum Check {
     /// `run = "..."`: a shell command, run with `settings.shell`.
     Command { run: String },
+    /// `http = { ... }`: an HTTP request and what its response must show.
+    Http(Box<Http>),
+    /// `tls = { ... }`: the expiry of a server's certificate.
+    Tls(Tls),
     /// `manual = true`: confirmed by a person with `--ack`.
     Manual,
 }
@@ -149,6 +153,63 @@ pub struct Gate {
     pub needs: Vec<String>,
 }
 
+/// `http = { ... }`. Strings are interpolated when the gate is planned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Http {
+    pub url: Located<String>,
+    pub method: Located<String>,
+    pub headers: Vec<(String, Located<String>)>,
+    pub body: Option<Located<String>>,
+    /// One request's timeout; `None`: the gate's timeout.
+    pub timeout: Option<Duration>,
+    pub follow_redirects: bool,
+    pub insecure: bool,
+    /// Requests sent in a row; `expect` is checked on the last.
+    pub repeat: u32,
+    pub expect: Expect,
+}
+
+/// `http.expect`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    pub status: StatusRule,
+    pub body_contains: Option<Located<String>>,
+    /// A regex (after interpolation).
+    pub body_matches: Option<Located<String>>,
+    /// JSON pointer -> expected value; string values are interpolated too.
+    pub json: Vec<(String, serde_json::Value)>,
+    /// Lowercase header name -> regex its value must match.
+    pub headers: Vec<(String, Located<String>)>,
+    pub max_time: Option<Duration>,
+}
+
+/// Which response statuses pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusRule {
+    /// Any of these codes.
+    Codes(Vec<u16>),
+    /// A class: `2` for "2xx".
+    Class(u16),
+}
+
+impl Default for StatusRule {
+    fn default() -> Self {
+        StatusRule::Class(2)
+    }
+}
+
+/// `tls = { ... }`. Strings are interpolated when the gate is planned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tls {
+    pub host: Located<String>,
+    /// A number, or a string to interpolate (`"${TLS_PORT}"`).
+    pub port: Located<String>,
+    /// Fewest days the certificate must still be valid.
+    pub min_days: u32,
+    /// Check the expiry of a certificate that does not verify.
+    pub insecure: bool,
+}
+
 impl Gate {
     /// True for `manual = true` gates, which are confirmed, not executed.
     pub fn is_manual(&self) -> bool {
@@ -161,6 +222,8 @@ impl Check {
     pub fn kind(&self) -> &'static str {
         match self {
             Check::Command { .. } => "command",
+            Check::Http(_) => "http",
+            Check::Tls(_) => "tls",
             Check::Manual => "manual",
         }
     }

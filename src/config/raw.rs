@@ -112,6 +112,8 @@ pub struct RawGate {
     #[serde(default)]
     pub tags: Vec<String>,
     pub run: Option<String>,
+    pub http: Option<RawHttp>,
+    pub tls: Option<RawTls>,
     pub manual: Option<bool>,
     pub cwd: Option<SpannedString>,
     #[serde(default)]
@@ -124,4 +126,62 @@ pub struct RawGate {
     pub severity: Option<SpannedString>,
     #[serde(default)]
     pub needs: Vec<SpannedString>,
+}
+
+/// `http = { ... }` of a gate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub url: SpannedString,
+    pub method: Option<SpannedString>,
+    #[serde(default)]
+    pub headers: RawEnv,
+    pub body: Option<SpannedString>,
+    pub timeout: Option<SpannedString>,
+    pub follow_redirects: Option<bool>,
+    pub insecure: Option<bool>,
+    pub repeat: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub expect: RawExpect,
+}
+
+/// `http.expect`: what the (last) response must show.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub status: Option<Spanned<RawStatus>>,
+    pub body_contains: Option<SpannedString>,
+    pub body_matches: Option<SpannedString>,
+    #[serde(default)]
+    pub json: IndexMap<SpannedString, toml::Value>,
+    #[serde(default)]
+    pub headers: IndexMap<SpannedString, SpannedString>,
+    pub max_time: Option<SpannedString>,
+}
+
+/// `status = 200`, `[301, 308]` or `"2xx"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawStatus {
+    Code(i64),
+    Codes(Vec<i64>),
+    Class(String),
+}
+
+/// `tls = { ... }` of a gate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub host: SpannedString,
+    pub port: Option<Spanned<RawPort>>,
+    pub min_days: Option<Spanned<i64>>,
+    pub insecure: Option<bool>,
+}
+
+/// `port = 443` or `port = "${TLS_PORT}"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawPort {
+    Number(i64),
+    Text(String),
 }

@@ -59,7 +59,10 @@ fn plain_type_names(message: &str) -> String {
         ("expected u64", "expected an integer of 0 or more"),
         ("expected usize", "expected an integer of 0 or more"),
     ];
-    let mut message = message.to_owned();
+    let mut message = match message.split_once("expected struct ") {
+        Some((head, _)) => format!("{head}expected a table"),
+        None => message.to_owned(),
+    };
     for (rust, toml) in NAMES {
         if let Some(start) = message.strip_suffix(rust).map(str::len) {
             message.replace_range(start.., toml);
@@ -191,10 +194,10 @@ mod tests {
     }
 
     #[test]
-    fn http_and_tls_are_not_known_yet() {
-        let diagnostic = invalid("[gates]\na = { run = \"x\", http = 1 }\n");
-        assert!(diagnostic.message().starts_with("unknown key `http`"));
-        assert_eq!((diagnostic.line(), diagnostic.column()), (2, 18));
+    fn a_probe_that_is_not_a_table() {
+        let diagnostic = invalid("[gates]\na = { http = 1 }\n");
+        assert_eq!(diagnostic.message(), "invalid type: integer `1`, expected a table");
+        assert_eq!((diagnostic.line(), diagnostic.column()), (2, 14));
     }
 
     #[test]

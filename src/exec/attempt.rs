@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::stop::{Stop, StopReceiver, reached};
+use crate::config::format_duration;
 use crate::event::{Event, Status};
 
 /// How an attempt ended.
@@ -41,6 +42,17 @@ impl Attempt {
     /// Could not be run, for `reason`.
     pub fn error(reason: String) -> Attempt {
         Attempt::new(Status::Error, reason)
+    }
+
+    /// Cut short by a timeout (`timeout` is the gate's) or a stop.
+    pub fn interrupted(interruption: Interruption, timeout: Duration) -> Attempt {
+        match interruption {
+            Interruption::TimedOut => Attempt::new(
+                Status::TimedOut,
+                format!("timed out after {}", format_duration(timeout)),
+            ),
+            Interruption::Stopped => Attempt::new(Status::Cancelled, "cancelled".to_string()),
+        }
     }
 
     /// The same attempt, with `output` as its output.

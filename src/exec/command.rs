@@ -11,10 +11,9 @@ use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
-use super::attempt::{Attempt, AttemptContext, Interruption, LineSink};
+use super::attempt::{Attempt, AttemptContext, LineSink};
 use super::output::{LineSplitter, Tail};
 use super::{direct, process_group};
-use crate::config::format_duration;
 use crate::event::Status;
 use crate::plan::Step;
 
@@ -141,18 +140,6 @@ async fn collect(output: JoinHandle<String>) -> String {
         _ => {
             abort.abort();
             "(the output was still open after the command ended; a process outside its group holds it)".to_string()
-        }
-    }
-}
-
-impl Attempt {
-    fn interrupted(interruption: Interruption, timeout: Duration) -> Attempt {
-        match interruption {
-            Interruption::TimedOut => Attempt::new(
-                Status::TimedOut,
-                format!("timed out after {}", format_duration(timeout)),
-            ),
-            Interruption::Stopped => Attempt::new(Status::Cancelled, "cancelled".to_string()),
         }
     }
 }

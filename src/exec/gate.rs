@@ -7,29 +7,28 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::attempt::{Attempt, AttemptContext, LineSink};
-use super::command;
 use super::stop::{Stop, StopReceiver, reached};
-use crate::config::Check;
+use super::{Shared, command, http, tls};
 use crate::event::{Event, GateResult, Status};
-use crate::plan::{Plan, Step};
+use crate::plan::{Action, Step};
 
 /// Runs gate `index` of `plan` to its end and sends `GateFinished`.
 pub async fn run(
-    plan: Arc<Plan>,
+    shared: Arc<Shared>,
     index: usize,
     stop: StopReceiver,
     events: mpsc::Sender<Event>,
     stream: bool,
 ) {
     let started = Instant::now();
-    let step = &plan.steps[index];
+    let step = &shared.plan.steps[index];
     let sink = stream.then(|| LineSink {
         index,
         events: events.clone(),
     });
     let result = match missing_program(step) {
         Some(reason) => GateResult::not_run(Status::Error, Some(reason)),
-        None => attempts(&plan, index, stop, &events, sink).await,
+        None => attempts(&shared, index, stop, &events, sink).await,
     };
     let result = GateResult {
         duration: started.elapsed(),
@@ -49,12 +48,13 @@ fn missing_program(step: &Step) -> Option<String> {
 
 /// Attempts the check until it holds, the retries run out, or a stop comes.
 async fn attempts(
-    plan: &Plan,
+    shared: &Shared,
     index: usize,
     mut stop: StopReceiver,
     events: &mpsc::Sender<Event>,
     sink: Option<LineSink>,
 ) -> GateResult {
+    let plan = &shared.plan;
     let step = &plan.steps[index];
     let mut attempt_number = 0;
     loop {
@@ -72,7 +72,7 @@ async fn attempts(
             output_lines: plan.settings.output_lines,
             stream: sink.clone(),
         };
-        let attempt = check(plan, step, &mut ctx).await;
+        let attempt = check(shared, step, &mut ctx).await;
         let retry = attempt.status.is_failure() && attempt_number <= step.gate.retries;
         if !retry {
             return result(attempt, attempt_number);
@@ -87,10 +87,14 @@ async fn attempts(
 }
 
 /// One attempt of the gate's kind of check.
-async fn check(plan: &Plan, step: &Step, ctx: &mut AttemptContext) -> Attempt {
-    match &step.gate.check {
-        Check::Command { run } => command::attempt(run, &plan.settings.shell, step, ctx).await,
-        Check::Manual => unreachable!("manual gates are confirmed, not executed"),
+async fn check(shared: &Shared, step: &Step, ctx: &mut AttemptContext) -> Attempt {
+    match &step.action {
+        Action::Command { run } => {
+            command::attempt(run, &shared.plan.settings.shell, step, ctx).await
+        }
+        Action::Http(probe) => http::attempt(probe, &shared.clients, ctx).await,
+        Action::Tls(probe) => tls::attempt(probe, ctx).await,
+        Action::Manual => unreachable!("manual gates are confirmed, not executed"),
     }
 }
 

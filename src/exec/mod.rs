@@ -8,12 +8,15 @@
 mod attempt;
 mod command;
 mod direct;
+mod expect;
 mod gate;
+mod http;
 mod manual;
 mod output;
 mod process_group;
 mod signals;
 mod stop;
+mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -67,8 +70,15 @@ pub async fn execute(plan: Plan, stream: bool, on_event: &mut dyn FnMut(&Event))
     }
 }
 
+/// What every gate task reads: the plan and the HTTP clients.
+#[derive(Debug)]
+struct Shared {
+    plan: Plan,
+    clients: http::Clients,
+}
+
 struct Dispatcher {
-    plan: Arc<Plan>,
+    shared: Arc<Shared>,
     stream: bool,
     states: Vec<State>,
     results: Vec<Option<GateResult>>,
@@ -86,7 +96,10 @@ impl Dispatcher {
         let (events, inbox) = mpsc::channel(EVENT_BUFFER);
         let count = plan.steps.len();
         Dispatcher {
-            plan: Arc::new(plan),
+            shared: Arc::new(Shared {
+                plan,
+                clients: http::Clients::default(),
+            }),
             stream,
             states: vec![State::Waiting; count],
             results: vec![None; count],
@@ -115,11 +128,16 @@ impl Dispatcher {
 
     /// Handles an event from a running gate.
     fn receive(&mut self, event: Event, on_event: &mut dyn FnMut(&Event)) {
-        if let Event::GateFinished { index, result } = event {
-            self.running -= 1;
-            self.finish(index, result, on_event);
-        } else {
-            on_event(&event);
+        match event {
+            Event::GateFinished { index, result } => {
+                self.running -= 1;
+                self.finish(index, result, on_event);
+            }
+            Event::GateOutput { index, line } => {
+                let line = self.shared.plan.redactor.redact(&line);
+                on_event(&Event::GateOutput { index, line });
+            }
+            other => on_event(&other),
         }
     }
 
@@ -144,11 +162,11 @@ impl Dispatcher {
                 match self.needs_outcome(index) {
                     None => continue,
                     Some(Err(reason)) => GateResult::not_run(Status::Skipped, Some(reason)),
-                    Some(Ok(())) if self.plan.steps[index].gate.is_manual() => {
-                        manual::confirm(&self.plan.steps[index])
+                    Some(Ok(())) if self.shared.plan.steps[index].gate.is_manual() => {
+                        manual::confirm(&self.shared.plan.steps[index])
                     }
                     Some(Ok(())) => {
-                        if self.running < self.plan.concurrency {
+                        if self.running < self.shared.plan.concurrency {
                             self.spawn(index);
                         }
                         continue;
@@ -164,11 +182,11 @@ impl Dispatcher {
     /// `None` while a need is unfinished; else whether all of them passed.
     fn needs_outcome(&self, index: usize) -> Option<Result<(), String>> {
         let mut outcome = Ok(());
-        for &need in &self.plan.steps[index].needs {
+        for &need in &self.shared.plan.steps[index].needs {
             match self.states[need] {
                 State::Done(Status::Passed) => {}
                 State::Done(status) => {
-                    let id = &self.plan.steps[need].gate.id;
+                    let id = &self.shared.plan.steps[need].gate.id;
                     outcome = outcome.and(Err(format!(
                         "needs `{id}`, which did not pass ({})",
                         status.as_str()
@@ -184,7 +202,7 @@ impl Dispatcher {
         self.states[index] = State::Running;
         self.running += 1;
         let task = gate::run(
-            Arc::clone(&self.plan),
+            Arc::clone(&self.shared),
             index,
             self.stop.subscribe(),
             self.events.clone(),
@@ -198,10 +216,13 @@ impl Dispatcher {
         if result.status == Status::Cancelled {
             result.reason = self.cancel_reason.clone().or(result.reason);
         }
-        let step = &self.plan.steps[index];
+        let redactor = &self.shared.plan.redactor;
+        result.reason = result.reason.map(|reason| redactor.redact(&reason));
+        result.output = redactor.redact(&result.output);
+        let step = &self.shared.plan.steps[index];
         let blocking_failure =
             result.status.is_failure() && step.gate.severity == crate::config::Severity::Block;
-        if blocking_failure && self.plan.settings.fail_fast && self.cancel_reason.is_none() {
+        if blocking_failure && self.shared.plan.settings.fail_fast && self.cancel_reason.is_none() {
             self.cancel(format!(
                 "cancelled by fail-fast after `{}` {}",
                 step.gate.id,

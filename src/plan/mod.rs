@@ -4,6 +4,7 @@
 //!
 //! Every error the user can make is found here, before anything runs.
 
+mod probe;
 mod select;
 
 use std::collections::BTreeMap;
@@ -12,7 +13,9 @@ use std::time::Duration;
 
 use crate::config::{Config, EnvVar, Gate, InterpolateError, Overrides, Settings, interpolate};
 use crate::error::Error;
+use crate::redact::Redactor;
 
+pub use probe::{Action, Expectations, HttpProbe, TlsProbe};
 pub use select::{Selection, check_acks};
 
 /// The process environment, as a map (a snapshot, so that plans are testable).
@@ -36,12 +39,16 @@ pub struct Plan {
     pub concurrency: usize,
     /// The selected gates, in config order.
     pub steps: Vec<Step>,
+    /// Masks the secrets of this run's environment in every output.
+    pub redactor: Redactor,
 }
 
 /// One selected gate, ready to execute.
 #[derive(Debug, Clone)]
 pub struct Step {
     pub gate: Gate,
+    /// What the gate does, its strings interpolated.
+    pub action: Action,
     /// Indices into `Plan::steps` of the gates this one needs.
     pub needs: Vec<usize>,
     /// Variables set on top of gate's own environment: `[env]`, then the gate's `env`.
@@ -108,10 +115,20 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         })
         .collect::<Result<Vec<_>, Error>>()?;
     let concurrency = settings.concurrency.unwrap_or_else(default_concurrency);
+    let variables = environment
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .chain(
+            steps
+                .iter()
+                .flat_map(|step| step.env.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
+        );
+    let redactor = Redactor::new(&settings.redact, variables);
     Ok(Plan {
         settings,
         concurrency,
         steps,
+        redactor,
     })
 }
 
@@ -164,6 +181,10 @@ fn step(
         }
         None => config.source.dir().to_path_buf(),
     };
+    let resolve = |value: &crate::config::Located<String>| {
+        interpolate_value(config, value, environment, &env, Some(&gate.id))
+    };
+    let action = probe::action(config, &gate.check, &resolve)?;
     let needs = gate
         .needs
         .iter()
@@ -171,6 +192,7 @@ fn step(
         .collect();
     Ok(Step {
         gate: gate.clone(),
+        action,
         needs,
         env,
         cwd,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::GateFields;
 use crate::config::Gate;
-use crate::plan::Plan;
+use crate::plan::{Action, Plan};
 
 /// One entry of `gate list --format json`.
 #[derive(Debug, Serialize)]
@@ -77,10 +77,12 @@ pub fn dry_run(plan: &Plan) -> String {
     );
     for (position, index) in plan.order().into_iter().enumerate() {
         let step = &plan.steps[index];
-        let what = match &step.gate.check {
-            crate::config::Check::Command { run } => format!("$ {run}"),
-            crate::config::Check::Manual if step.acked => "manual, acked".to_string(),
-            crate::config::Check::Manual => "manual, awaits --ack".to_string(),
+        let what = match &step.action {
+            Action::Command { run } => format!("$ {run}"),
+            Action::Http(probe) => format!("{} {}", probe.method, probe.url),
+            Action::Tls(probe) => format!("tls {}:{}", probe.host, probe.port),
+            Action::Manual if step.acked => "manual, acked".to_string(),
+            Action::Manual => "manual, awaits --ack".to_string(),
         };
         let after = match step.gate.needs.is_empty() {
             true => String::new(),

@@ -1,0 +1,174 @@
+//! `http` and `tls` checks with every string interpolated, regexes
+//! compiled, and URL, method and port parsed: what the executor sends.
+
+use std::time::Duration;
+
+use regex::Regex;
+use serde_json::Value;
+
+use crate::config::{self, Check, Config, Http, Located, StatusRule, Tls, regex_error};
+use crate::error::Error;
+
+/// What a gate does, ready to execute.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A shell command (`run` is never interpolated).
+    Command {
+        run: String,
+    },
+    Http(Box<HttpProbe>),
+    Tls(TlsProbe),
+    Manual,
+}
+
+/// An HTTP request and what its response must show.
+#[derive(Debug, Clone)]
+pub struct HttpProbe {
+    pub url: reqwest::Url,
+    pub method: reqwest::Method,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// One request's timeout; `None`: the gate's.
+    pub timeout: Option<Duration>,
+    pub follow_redirects: bool,
+    pub insecure: bool,
+    pub repeat: u32,
+    pub expect: Expectations,
+}
+
+/// `http.expect`, interpolated and compiled.
+#[derive(Debug, Clone)]
+pub struct Expectations {
+    pub status: StatusRule,
+    pub body_contains: Option<String>,
+    pub body_matches: Option<Regex>,
+    pub json: Vec<(String, Value)>,
+    /// Lowercase header name -> regex.
+    pub headers: Vec<(String, Regex)>,
+    pub max_time: Option<Duration>,
+}
+
+/// A TLS endpoint whose certificate's expiry is checked.
+#[derive(Debug, Clone)]
+pub struct TlsProbe {
+    pub host: String,
+    pub port: u16,
+    pub min_days: u32,
+    pub insecure: bool,
+}
+
+/// Turns a config string into its value (interpolation), or a config error.
+pub type Resolve<'a> = dyn Fn(&Located<String>) -> Result<String, Error> + 'a;
+
+/// The action of `check`, its strings resolved with `resolve`.
+pub fn action(config: &Config, check: &Check, resolve: &Resolve) -> Result<Action, Error> {
+    Ok(match check {
+        Check::Command { run } => Action::Command { run: run.clone() },
+        Check::Http(http) => Action::Http(Box::new(http_probe(config, http, resolve)?)),
+        Check::Tls(tls) => Action::Tls(tls_probe(config, tls, resolve)?),
+        Check::Manual => Action::Manual,
+    })
+}
+
+fn http_probe(config: &Config, http: &Http, resolve: &Resolve) -> Result<HttpProbe, Error> {
+    let url_text = resolve(&http.url)?;
+    let url = reqwest::Url::parse(&url_text)
+        .map_err(|e| invalid(config, &http.url, format!("invalid URL `{url_text}`: {e}")))?;
+    let method_text = resolve(&http.method)?;
+    let method = reqwest::Method::from_bytes(method_text.as_bytes()).map_err(|_| {
+        invalid(
+            config,
+            &http.method,
+            format!("invalid method `{method_text}`"),
+        )
+    })?;
+    let expect = &http.expect;
+    Ok(HttpProbe {
+        url,
+        method,
+        headers: http
+            .headers
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), resolve(value)?)))
+            .collect::<Result<_, Error>>()?,
+        body: http.body.as_ref().map(resolve).transpose()?,
+        timeout: http.timeout,
+        follow_redirects: http.follow_redirects,
+        insecure: http.insecure,
+        repeat: http.repeat,
+        expect: Expectations {
+            status: expect.status.clone(),
+            body_contains: expect.body_contains.as_ref().map(resolve).transpose()?,
+            body_matches: expect
+                .body_matches
+                .as_ref()
+                .map(|r| regex(config, r, resolve))
+                .transpose()?,
+            json: expect
+                .json
+                .iter()
+                .map(|(pointer, value)| {
+                    Ok((pointer.clone(), json_strings(value, &http.url, resolve)?))
+                })
+                .collect::<Result<_, Error>>()?,
+            headers: expect
+                .headers
+                .iter()
+                .map(|(name, pattern)| Ok((name.clone(), regex(config, pattern, resolve)?)))
+                .collect::<Result<_, Error>>()?,
+            max_time: expect.max_time,
+        },
+    })
+}
+
+fn tls_probe(config: &Config, tls: &Tls, resolve: &Resolve) -> Result<TlsProbe, Error> {
+    let port_text = resolve(&tls.port)?;
+    let port = port_text
+        .parse::<u16>()
+        .ok()
+        .filter(|&p| p > 0)
+        .ok_or_else(|| {
+            invalid(
+                config,
+                &tls.port,
+                format!("invalid port `{port_text}`: expected 1 to 65535"),
+            )
+        })?;
+    Ok(TlsProbe {
+        host: resolve(&tls.host)?,
+        port,
+        min_days: tls.min_days,
+        insecure: tls.insecure,
+    })
+}
+
+/// A regex, compiled after interpolation.
+fn regex(config: &Config, pattern: &Located<String>, resolve: &Resolve) -> Result<Regex, Error> {
+    Regex::new(&resolve(pattern)?).map_err(|e| invalid(config, pattern, regex_error(&e)))
+}
+
+/// `value` with the strings inside it interpolated; errors point at `at`.
+fn json_strings(value: &Value, at: &Located<String>, resolve: &Resolve) -> Result<Value, Error> {
+    Ok(match value {
+        Value::String(text) => Value::String(resolve(&Located {
+            value: text.clone(),
+            span: at.span.clone(),
+        })?),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| json_strings(v, at, resolve))
+            .collect::<Result<_, _>>()?,
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), json_strings(v, at, resolve)?)))
+            .collect::<Result<_, Error>>()?,
+        other => other.clone(),
+    })
+}
+
+/// A config error at `at`.
+fn invalid(config: &Config, at: &Located<String>, message: String) -> Error {
+    Error::from(config::Error::Invalid(Box::new(
+        config.source.diagnostic(at.span.clone(), message),
+    )))
+}
