@@ -4,8 +4,12 @@ mod harness;
 
 mod config_errors;
 mod execution;
+mod http;
 mod processes;
 mod reports;
+mod secrets;
 mod selection;
+mod servers;
+mod tls;
 
 pub use harness::Test;

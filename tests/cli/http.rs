@@ -1,0 +1,4 @@
+//! http
+
+#[allow(unused_imports)]
+use crate::Test;

@@ -1,0 +1,4 @@
+//! secrets
+
+#[allow(unused_imports)]
+use crate::Test;

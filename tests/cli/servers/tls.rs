@@ -1,0 +1,1 @@
+//! A TLS server for the tests.

@@ -1,0 +1,4 @@
+//! tls
+
+#[allow(unused_imports)]
+use crate::Test;
