@@ -1,7 +1,8 @@
 //! The commands: from a parsed command line to an exit code.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::cli::{Cli, ColorChoice, Command, Format, ListArgs, RunArgs, SelectArgs};
 use crate::config::{self, Config};
@@ -23,12 +24,14 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
 
 /// `--color`, then `NO_COLOR` and `CLICOLOR_FORCE`, then whether stdout is a terminal.
 fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    // NO_COLOR: any non-empty value; CLICOLOR_FORCE: any but "0".
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let force = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto if set("NO_COLOR") => false,
-        ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto if no_color => false,
+        ColorChoice::Auto if force => true,
         ColorChoice::Auto => is_terminal,
     }
 }
@@ -61,7 +64,7 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         fail_fast: args.fail_fast(),
     };
     let environment: Environment = std::env::vars().collect();
-    let plan = plan::build(config, &options, &environment)?;
+    let plan = Arc::new(plan::build(config, &options, &environment)?);
     if args.dry_run {
         report::print(&plan.redactor.redact(&report::list::dry_run(&plan)));
         return Ok(EXIT_PASS);
@@ -69,8 +72,12 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     let human_options = human::Options {
         verbose: args.verbose,
         quiet: args.quiet,
-        live: std::io::stderr().is_terminal(),
+        // Spinners on stderr only when stdout is a terminal too: with
+        // `gate run | tee log`, the log gets a line per gate instead.
+        live: std::io::stderr().is_terminal() && std::io::stdout().is_terminal(),
     };
+    // A report file that cannot be written fails now, not after the run.
+    let json_file = args.json.as_deref().map(create_report).transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -78,23 +85,28 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     let mut reporter =
         (args.format == Format::Human).then(|| human::Human::new(&plan, human_options));
     let stream = args.verbose && reporter.is_some();
-    let run = runtime.block_on(exec::execute(plan.clone(), stream, &mut |event| {
+    let run = runtime.block_on(exec::execute(Arc::clone(&plan), stream, &mut |event| {
         if let Some(reporter) = &mut reporter {
             reporter.on_event(event);
         }
     }));
     let json = report::json::render(&plan, &run, &config.source.path);
-    if let Some(path) = &args.json {
-        std::fs::write(path, &json).map_err(|source| Error::WriteReport {
-            path: path.clone(),
-            source,
-        })?;
-    }
     match &mut reporter {
         Some(reporter) => reporter.finish(&run),
         None => report::print(&json),
     }
+    if let Some((path, mut file)) = json_file {
+        file.write_all(json.as_bytes())
+            .map_err(|source| Error::WriteReport { path, source })?;
+    }
     Ok(report::exit_code(&plan, &run))
+}
+
+/// Creates (truncates) a report file; failing to is a usage error.
+fn create_report(path: &Path) -> Result<(PathBuf, std::fs::File), Error> {
+    std::fs::File::create(path)
+        .map(|file| (path.to_path_buf(), file))
+        .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display()), None))
 }
 
 /// `gate list`.

@@ -48,9 +48,9 @@ pub struct RawSettings {
 #[serde(deny_unknown_fields)]
 pub struct RawProfile {
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub tags: Vec<SpannedString>,
     #[serde(default)]
-    pub skip_tags: Vec<String>,
+    pub skip_tags: Vec<SpannedString>,
     pub concurrency: Option<Spanned<i64>>,
     pub timeout: Option<SpannedString>,
     pub shell: Option<Spanned<Vec<String>>>,

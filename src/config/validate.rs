@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use toml::Spanned;
 
 use super::diagnostic::Diagnostic;
-use super::model::{Config, Profile, Source};
+use super::model::{Config, Gate, Profile, Source};
 use super::raw::{RawConfig, RawProfile, SpannedString};
 use super::{gates, needs, settings, suggest, values};
 
@@ -19,8 +19,8 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
     check_version(&source, raw.version.as_ref())?;
     let settings = settings::settings(&source, &raw.settings)?;
     let env = values::env_vars(&source, &raw.env)?;
-    let profiles = profiles(&source, &raw.profiles)?;
     let gates = gates::gates(&source, &raw.gates)?;
+    let profiles = profiles(&source, &raw.profiles, &gates)?;
     needs::check_cycles(&source, &gates)?;
     Ok(Config {
         source,
@@ -53,7 +53,9 @@ fn rewrite_unknown_field(message: &str) -> String {
 
 /// serde names Rust types ("expected usize"); a config's author reads TOML.
 fn plain_type_names(message: &str) -> String {
-    const NAMES: [(&str, &str); 4] = [
+    const NAMES: [(&str, &str); 6] = [
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected a table"),
         ("expected i64", "expected an integer"),
         ("expected u32", "expected an integer of 0 or more"),
         ("expected u64", "expected an integer of 0 or more"),
@@ -89,14 +91,29 @@ fn check_version(source: &Source, version: Option<&Spanned<i64>>) -> Result<(), 
 fn profiles(
     source: &Source,
     raw: &IndexMap<SpannedString, RawProfile>,
+    gates: &[Gate],
 ) -> Result<IndexMap<String, Profile>, Diagnostic> {
+    let known: Vec<&str> = gates
+        .iter()
+        .flat_map(|g| g.tags.iter().map(String::as_str))
+        .collect();
+    let tags =
+        |tags: &[SpannedString]| -> Result<Vec<String>, Diagnostic> {
+            tags.iter()
+                .map(|tag| match known.contains(&tag.get_ref().as_str()) {
+                    true => Ok(tag.get_ref().clone()),
+                    false => Err(source
+                        .diagnostic(tag.span(), suggest::unknown("tag", tag.get_ref(), &known))),
+                })
+                .collect()
+        };
     raw.iter()
         .map(|(name, profile)| {
             let name = name.get_ref().clone();
             let profile = Profile {
                 name: name.clone(),
-                tags: profile.tags.clone(),
-                skip_tags: profile.skip_tags.clone(),
+                tags: tags(&profile.tags)?,
+                skip_tags: tags(&profile.skip_tags)?,
                 overrides: settings::overrides(source, profile.overrides())?,
             };
             Ok((name, profile))
@@ -196,7 +213,10 @@ mod tests {
     #[test]
     fn a_probe_that_is_not_a_table() {
         let diagnostic = invalid("[gates]\na = { http = 1 }\n");
-        assert_eq!(diagnostic.message(), "invalid type: integer `1`, expected a table");
+        assert_eq!(
+            diagnostic.message(),
+            "invalid type: integer `1`, expected a table"
+        );
         assert_eq!((diagnostic.line(), diagnostic.column()), (2, 14));
     }
 
@@ -275,12 +295,23 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_tag_no_gate_has() {
+        assert_invalid(
+            "[profiles.nightly]\ntags = [\"slwo\"]\n[gates.a]\nrun = \"true\"\ntags = [\"slow\"]\n",
+            "unknown tag `slwo`, did you mean `slow`?",
+            2,
+            9,
+        );
+    }
+
+    #[test]
     fn profiles_in_file_order_with_overrides() {
         let config = valid(
             "[profiles.nightly]\ntags = [\"slow\", \"security\"]\nskip_tags = [\"local-only\"]\n\
              concurrency = 4\nfail_fast = false\ntimeout = \"30m\"\n\
              [profiles.ci]\nshell = [\"bash\", \"-c\"]\noutput_lines = 100\nkill_grace = \"1s\"\n\
-             require_manual = true\n",
+             require_manual = true\n\
+             [gates.a]\nrun = \"true\"\ntags = [\"slow\", \"security\", \"local-only\"]\n",
         );
         let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
         assert_eq!(names, ["nightly", "ci"]);

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::attempt::{Attempt, AttemptContext, LineSink};
@@ -19,6 +20,8 @@ use crate::plan::Step;
 
 /// Exit status of a shell that could not find the command.
 const COMMAND_NOT_FOUND: i32 = 127;
+/// Added to the output when the pipe was still open after the command ended.
+const HELD_OPEN: &str = "(gate stopped reading: a process outside the gate's process group still holds its output open)";
 /// How long to wait for the output pipe to close once the group is gone.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
@@ -39,22 +42,26 @@ pub async fn attempt(
     }
 }
 
-/// Starts the command with stdout and stderr on one pipe, as its own process group.
+/// Starts the command with stdout and stderr on one pipe, as its own
+/// process group: directly when it is a plain program call, else (or when
+/// that fails, say a script without a `#!` line) through the shell.
 fn spawn(run: &str, shell: &[String], step: &Step) -> io::Result<(Child, pipe::Receiver)> {
+    if let Some((program, args)) = direct::program_call(run, shell, step) {
+        let mut command = Command::new(program);
+        command.args(args);
+        if let Ok(started) = start(command, step) {
+            return Ok(started);
+        }
+    }
+    let mut command = Command::new(&shell[0]);
+    command.args(&shell[1..]).arg(run);
+    start(command, step)
+}
+
+/// Spawns `command` in the gate's directory and environment, output to a new pipe.
+fn start(mut command: Command, step: &Step) -> io::Result<(Child, pipe::Receiver)> {
     let (writer, reader) = pipe::pipe()?;
     let writer = writer.into_blocking_fd()?;
-    let mut command = match direct::program_call(run, shell, step) {
-        Some((program, args)) => {
-            let mut command = Command::new(program);
-            command.args(args);
-            command
-        }
-        None => {
-            let mut command = Command::new(&shell[0]);
-            command.args(&shell[1..]).arg(run);
-            command
-        }
-    };
     command
         .current_dir(&step.cwd)
         .envs(step.env.iter().map(|(k, v)| (k, v)))
@@ -71,7 +78,13 @@ fn spawn(run: &str, shell: &[String], step: &Step) -> io::Result<(Child, pipe::R
 /// collects the output.
 async fn supervise(mut child: Child, reader: pipe::Receiver, ctx: &mut AttemptContext) -> Attempt {
     let pgid = child.id().map_or(0, |id| id as i32);
-    let output = tokio::spawn(read_output(reader, ctx.output_lines, ctx.stream.clone()));
+    let (stop_reading, stop_signal) = oneshot::channel();
+    let output = tokio::spawn(read_output(
+        reader,
+        ctx.output_lines,
+        ctx.stream.clone(),
+        stop_signal,
+    ));
     let grace = ctx.kill_grace;
     let ended = tokio::select! {
         status = child.wait() => Ok(status),
@@ -81,7 +94,7 @@ async fn supervise(mut child: Child, reader: pipe::Receiver, ctx: &mut AttemptCo
         Ok(_) => process_group::clean_up(&mut child, pgid, grace, &mut ctx.stop).await,
         Err(_) => process_group::terminate(&mut child, pgid, grace, &mut ctx.stop).await,
     }
-    let output = collect(output).await;
+    let output = collect(output, stop_reading).await;
     match ended {
         Ok(Ok(status)) => from_exit(status, output),
         Ok(Err(error)) => {
@@ -109,12 +122,28 @@ fn from_exit(status: ExitStatus, output: String) -> Attempt {
     }
 }
 
-/// Reads the pipe to its end: the tail for the report, lines for `stream`.
-async fn read_output(mut reader: pipe::Receiver, lines: usize, stream: Option<LineSink>) -> String {
+/// Reads the pipe to its end, or until told to stop: the tail for the
+/// report, lines for `stream`.
+async fn read_output(
+    mut reader: pipe::Receiver,
+    lines: usize,
+    stream: Option<LineSink>,
+    mut stop: oneshot::Receiver<()>,
+) -> String {
     let mut tail = Tail::new(lines);
     let mut splitter = LineSplitter::default();
     let mut buffer = vec![0u8; 64 * 1024];
-    while let Ok(read @ 1..) = reader.read(&mut buffer).await {
+    let mut stopped = false;
+    loop {
+        let read = tokio::select! {
+            biased;
+            _ = &mut stop => {
+                stopped = true;
+                break;
+            }
+            result = reader.read(&mut buffer) => result,
+        };
+        let Ok(read @ 1..) = read else { break };
         let chunk = &buffer[..read];
         tail.push(chunk);
         if let Some(stream) = &stream {
@@ -128,18 +157,21 @@ async fn read_output(mut reader: pipe::Receiver, lines: usize, stream: Option<Li
     if let (Some(stream), Some(last)) = (&stream, splitter.finish()) {
         stream.send(last).await;
     }
-    tail.into_string()
+    let text = tail.into_string();
+    match (stopped, text.is_empty()) {
+        (false, _) => text,
+        (true, true) => HELD_OPEN.to_owned(),
+        (true, false) => format!("{text}\n{HELD_OPEN}"),
+    }
 }
 
 /// The output, once the pipe closes; a process that escaped the group and
-/// holds the pipe open does not keep the gate waiting.
-async fn collect(output: JoinHandle<String>) -> String {
-    let abort = output.abort_handle();
-    match tokio::time::timeout(DRAIN_LIMIT, output).await {
-        Ok(Ok(text)) => text,
-        _ => {
-            abort.abort();
-            "(the output was still open after the command ended; a process outside its group holds it)".to_string()
-        }
+/// holds the pipe open does not keep the gate waiting: after a while the
+/// reader stops and returns what it has.
+async fn collect(mut output: JoinHandle<String>, stop_reading: oneshot::Sender<()>) -> String {
+    if let Ok(joined) = tokio::time::timeout(DRAIN_LIMIT, &mut output).await {
+        return joined.unwrap_or_default();
     }
+    let _ = stop_reading.send(());
+    output.await.unwrap_or_default()
 }

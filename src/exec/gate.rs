@@ -78,10 +78,11 @@ async fn attempts(
             return result(attempt, attempt_number);
         }
         tokio::select! {
-            () = tokio::time::sleep(step.gate.retry_delay) => {}
+            biased;
             () = reached(&mut stop, Stop::Terminate) => {
                 return result(Attempt::new(Status::Cancelled, "cancelled".into()), attempt_number);
             }
+            () = tokio::time::sleep(step.gate.retry_delay) => {}
         }
     }
 }

@@ -53,7 +53,7 @@ enum State {
 
 /// Executes `plan`, calling `on_event` for every event; `stream` sends every
 /// output line as an event.
-pub async fn execute(plan: Plan, stream: bool, on_event: &mut dyn FnMut(&Event)) -> Run {
+pub async fn execute(plan: Arc<Plan>, stream: bool, on_event: &mut dyn FnMut(&Event)) -> Run {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let mut dispatcher = Dispatcher::new(plan, stream);
@@ -73,7 +73,7 @@ pub async fn execute(plan: Plan, stream: bool, on_event: &mut dyn FnMut(&Event))
 /// What every gate task reads: the plan and the HTTP clients.
 #[derive(Debug)]
 struct Shared {
-    plan: Plan,
+    plan: Arc<Plan>,
     clients: http::Clients,
 }
 
@@ -92,7 +92,7 @@ struct Dispatcher {
 }
 
 impl Dispatcher {
-    fn new(plan: Plan, stream: bool) -> Dispatcher {
+    fn new(plan: Arc<Plan>, stream: bool) -> Dispatcher {
         let (events, inbox) = mpsc::channel(EVENT_BUFFER);
         let count = plan.steps.len();
         Dispatcher {

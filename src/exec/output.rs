@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 
 /// Bytes kept per reported line: a tail of `n` lines keeps `n` times this.
 const BYTES_PER_LINE: usize = 1024;
+/// Most lines a tail keeps, whatever `output_lines` asks.
+const MAX_LINES: usize = 10_000;
 /// Longest line streamed live; longer lines are cut into pieces this long.
 const MAX_STREAMED_LINE: usize = 64 * 1024;
 
@@ -20,7 +22,7 @@ pub struct Tail {
 impl Tail {
     /// A tail that reports the last `lines` lines.
     pub fn new(lines: usize) -> Tail {
-        let capacity = lines.max(1) * BYTES_PER_LINE;
+        let capacity = lines.clamp(1, MAX_LINES) * BYTES_PER_LINE;
         Tail {
             bytes: VecDeque::with_capacity(capacity.min(64 * 1024)),
             capacity,
@@ -36,20 +38,40 @@ impl Tail {
         self.bytes.extend(chunk);
     }
 
-    /// The last `lines` lines, without a trailing newline.
+    /// The last `lines` lines, without a trailing newline, each at most
+    /// `BYTES_PER_LINE` bytes.
     pub fn into_string(self) -> String {
         let bytes: Vec<u8> = self.bytes.into();
-        let text = String::from_utf8_lossy(&bytes);
+        // The oldest bytes kept may start inside a character.
+        let start = bytes
+            .iter()
+            .take(4)
+            .take_while(|&&b| b & 0b1100_0000 == 0b1000_0000)
+            .count();
+        let text = String::from_utf8_lossy(&bytes[start..]);
         let text = text.trim_end_matches(['\n', '\r']);
         let all: Vec<&str> = text.split('\n').collect();
         let keep = all.len().min(self.lines);
         let lines = &all[all.len() - keep..];
         lines
             .iter()
-            .map(|l| l.trim_end_matches('\r'))
+            .map(|l| shorten(l.trim_end_matches('\r')))
             .collect::<Vec<_>>()
             .join("\n")
     }
+}
+
+/// `line`, cut to `BYTES_PER_LINE` bytes on a character boundary, with `…`
+/// where it was cut.
+fn shorten(line: &str) -> String {
+    if line.len() <= BYTES_PER_LINE {
+        return line.to_owned();
+    }
+    let end = (0..=BYTES_PER_LINE)
+        .rev()
+        .find(|&i| line.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}…", &line[..end])
 }
 
 /// Cuts a byte stream into lines for live streaming.
@@ -108,7 +130,22 @@ mod tests {
     fn tail_of_one_huge_chunk() {
         let mut tail = Tail::new(1);
         tail.push(&vec![b'x'; 10 * BYTES_PER_LINE]);
-        assert_eq!(tail.into_string().len(), BYTES_PER_LINE);
+        assert_eq!(tail.into_string(), "x".repeat(BYTES_PER_LINE));
+    }
+
+    #[test]
+    fn tail_starts_on_a_character_boundary_and_caps_lines() {
+        let mut tail = Tail::new(2);
+        tail.push("é".repeat(2 * BYTES_PER_LINE).as_bytes());
+        let text = tail.into_string();
+        assert!(text.ends_with('…'), "{text}");
+        assert!(!text.starts_with('\u{FFFD}'), "{text}");
+        assert!(text.len() <= BYTES_PER_LINE + "…".len());
+    }
+
+    #[test]
+    fn a_huge_output_lines_setting_is_capped() {
+        assert_eq!(Tail::new(usize::MAX).capacity, MAX_LINES * BYTES_PER_LINE);
     }
 
     #[test]
