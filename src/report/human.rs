@@ -61,9 +61,15 @@ impl<'p> Human<'p> {
             }
             Event::GateFinished { index, result } => self.finished(*index, result),
             Event::Interrupted => {
-                eprintln!(
-                    "gate: interrupted; terminating running gates (interrupt again to kill them at once)"
-                );
+                let notice = || {
+                    eprintln!(
+                        "gate: interrupted; terminating running gates (interrupt again to kill them at once)"
+                    );
+                };
+                match &self.live {
+                    Some(live) => live.multi.suspend(notice),
+                    None => notice(),
+                }
             }
         }
     }
