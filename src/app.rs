@@ -64,7 +64,9 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         fail_fast: args.fail_fast(),
     };
     let environment: Environment = std::env::vars().collect();
-    let plan = Arc::new(plan::build(config, &options, &environment)?);
+    let plan = plan::build(config, &options, &environment)
+        .map_err(|error| error.masked(&plan::error_redactor(config, &environment)))?;
+    let plan = Arc::new(plan);
     if args.dry_run {
         report::print(&plan.redactor.redact(&report::list::dry_run(&plan)));
         return Ok(EXIT_PASS);

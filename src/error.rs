@@ -8,6 +8,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::config;
+use crate::redact::Redactor;
 
 /// Exit code: every blocking gate passed.
 pub const EXIT_PASS: i32 = 0;
@@ -36,6 +37,10 @@ pub enum Error {
     #[error("error: cannot write {}: {source}", path.display())]
     WriteReport { path: PathBuf, source: io::Error },
 
+    /// Another error, its text with the secrets masked.
+    #[error("{text}")]
+    Masked { text: String, code: i32 },
+
     /// The async runtime could not start.
     #[error("error: cannot start the runtime: {0}")]
     Runtime(io::Error),
@@ -47,6 +52,15 @@ impl Error {
         match self {
             Error::Config(_) | Error::Usage { .. } => EXIT_USAGE,
             Error::WriteReport { .. } | Error::Runtime(_) => EXIT_FAIL,
+            Error::Masked { code, .. } => *code,
+        }
+    }
+
+    /// This error with the secrets `redactor` knows masked in its text.
+    pub fn masked(self, redactor: &Redactor) -> Error {
+        Error::Masked {
+            text: redactor.redact(&self.to_string()),
+            code: self.code(),
         }
     }
 

@@ -29,7 +29,7 @@ impl Redactor {
                 let listed = listed.iter().any(|l| l == name) && !value.is_empty();
                 listed || (looks_secret(name) && value.len() >= MIN_GUESSED_LENGTH)
             })
-            .map(|(_, value)| value.to_owned())
+            .flat_map(|(_, value)| forms(value))
             .collect();
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
@@ -41,6 +41,56 @@ impl Redactor {
         self.secrets.iter().fold(text.to_owned(), |text, secret| {
             text.replace(secret.as_str(), MASK)
         })
+    }
+}
+
+/// The forms a value can take in output: as it is; without the newline a
+/// pasted secret often ends with; line by line, for output read a line at a
+/// time; and percent-encoded, as it shows in a URL.
+fn forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned()];
+    let trimmed = value.trim();
+    forms.push(trimmed.to_owned());
+    forms.extend(
+        trimmed
+            .lines()
+            .map(str::trim)
+            .filter(|line| line.len() >= MIN_GUESSED_LENGTH)
+            .map(str::to_owned),
+    );
+    forms.push(percent_encoded(trimmed));
+    forms.retain(|form| !form.is_empty());
+    forms
+}
+
+/// Every byte but the unreserved ones of RFC 3986 as `%XX`.
+fn percent_encoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(
+            |b| match b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                true => char::from(b).to_string(),
+                false => format!("%{b:02X}"),
+            },
+        )
+        .collect()
+}
+
+impl Redactor {
+    /// Like `redact`, for text cut out of a longer stream: it may also start
+    /// with the end of a secret (4 characters or more), which is masked too.
+    pub fn redact_cut(&self, text: &str) -> String {
+        let leading = self.secrets.iter().find_map(|secret| {
+            (MIN_GUESSED_LENGTH..secret.len())
+                .rev()
+                .filter(|&k| secret.is_char_boundary(secret.len() - k))
+                .map(|k| &secret[secret.len() - k..])
+                .find(|end| text.starts_with(end))
+        });
+        match leading {
+            Some(end) => format!("{MASK}{}", self.redact(&text[end.len()..])),
+            None => self.redact(text),
+        }
     }
 }
 
@@ -77,6 +127,26 @@ mod tests {
             [("A", "abcd"), ("B", "abcdefgh")],
         );
         assert_eq!(redactor.redact("abcdefgh abcd"), "*** ***");
+    }
+
+    #[test]
+    fn trimmed_line_by_line_and_encoded_forms_are_masked() {
+        let key = "first-line\nsecond-line\n";
+        let redactor = Redactor::new(
+            &["KEY".to_owned(), "URL_TOKEN".to_owned()],
+            [("KEY", key), ("URL_TOKEN", "a b<c>")],
+        );
+        assert_eq!(redactor.redact("first-line"), "***");
+        assert_eq!(redactor.redact("x second-line y"), "x *** y");
+        assert_eq!(redactor.redact("key=first-line\nsecond-line"), "key=***");
+        assert_eq!(redactor.redact("?token=a%20b%3Cc%3E"), "?token=***");
+    }
+
+    #[test]
+    fn a_cut_text_starting_inside_a_secret() {
+        let redactor = Redactor::new(&[], [("API_TOKEN", "0123456789")]);
+        assert_eq!(redactor.redact_cut("6789 and 0123456789"), "*** and ***");
+        assert_eq!(redactor.redact_cut("789 rest"), "789 rest");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::Diagnostic;
-pub use duration::format_duration;
+pub use duration::{format_duration, parse_duration};
 pub use error::Error;
 pub use interpolate::{InterpolateError, check_syntax, interpolate};
 pub use model::*;

@@ -160,8 +160,8 @@ pub struct Http {
     pub method: Located<String>,
     pub headers: Vec<(String, Located<String>)>,
     pub body: Option<Located<String>>,
-    /// One request's timeout; `None`: the gate's timeout.
-    pub timeout: Option<Duration>,
+    /// One request's timeout (a duration, maybe interpolated); `None`: the gate's timeout.
+    pub timeout: Option<Located<String>>,
     pub follow_redirects: bool,
     pub insecure: bool,
     /// Requests sent in a row; `expect` is checked on the last.
@@ -177,10 +177,11 @@ pub struct Expect {
     /// A regex (after interpolation).
     pub body_matches: Option<Located<String>>,
     /// JSON pointer -> expected value; string values are interpolated too.
-    pub json: Vec<(String, serde_json::Value)>,
+    pub json: Vec<(String, Located<serde_json::Value>)>,
     /// Lowercase header name -> regex its value must match.
     pub headers: Vec<(String, Located<String>)>,
-    pub max_time: Option<Duration>,
+    /// A duration, maybe interpolated.
+    pub max_time: Option<Located<String>>,
 }
 
 /// Which response statuses pass.

@@ -40,7 +40,7 @@ pub fn http(source: &Source, raw: &RawHttp) -> Result<Http, Diagnostic> {
         timeout: raw
             .timeout
             .as_ref()
-            .map(|t| values::timeout(source, t))
+            .map(|t| duration_template(source, t))
             .transpose()?,
         follow_redirects: raw.follow_redirects.unwrap_or(true),
         insecure: raw.insecure.unwrap_or(false),
@@ -73,7 +73,15 @@ fn expect(source: &Source, raw: &RawExpect) -> Result<Expect, Diagnostic> {
         json: raw
             .json
             .iter()
-            .map(|(pointer, value)| Ok((json_pointer(source, pointer)?, json_value(value))))
+            .map(|(pointer, value)| {
+                Ok((
+                    json_pointer(source, pointer)?,
+                    Located {
+                        value: json_value(value.get_ref()),
+                        span: value.span(),
+                    },
+                ))
+            })
             .collect::<Result<_, Diagnostic>>()?,
         headers: raw
             .headers
@@ -88,7 +96,7 @@ fn expect(source: &Source, raw: &RawExpect) -> Result<Expect, Diagnostic> {
         max_time: raw
             .max_time
             .as_ref()
-            .map(|t| values::timeout(source, t))
+            .map(|t| duration_template(source, t))
             .transpose()?,
     })
 }
@@ -120,6 +128,16 @@ fn status(source: &Source, raw: &Spanned<RawStatus>) -> Result<StatusRule, Diagn
             _ => Err(invalid(format!("\"{class}\""))),
         },
     }
+}
+
+/// A positive duration, checked now unless it is interpolated (then it is
+/// checked when planned).
+fn duration_template(source: &Source, raw: &SpannedString) -> Result<Located<String>, Diagnostic> {
+    let located = values::template(source, raw)?;
+    if !located.value.contains("${") {
+        values::timeout(source, raw)?;
+    }
+    Ok(located)
 }
 
 /// A regex, compiled now to report its syntax errors, unless it is
@@ -239,7 +257,11 @@ pub fn tls(source: &Source, raw: &RawTls) -> Result<Tls, Diagnostic> {
         Some(days) => u32::try_from(*days.get_ref()).map_err(|_| {
             source.diagnostic(
                 days.span(),
-                format!("invalid min_days {}: expected 0 or more", days.get_ref()),
+                format!(
+                    "invalid min_days {}: expected 0 to {}",
+                    days.get_ref(),
+                    u32::MAX
+                ),
             )
         })?,
         None => DEFAULT_MIN_DAYS,

@@ -153,7 +153,7 @@ pub struct RawExpect {
     pub body_contains: Option<SpannedString>,
     pub body_matches: Option<SpannedString>,
     #[serde(default)]
-    pub json: IndexMap<SpannedString, toml::Value>,
+    pub json: IndexMap<SpannedString, Spanned<toml::Value>>,
     #[serde(default)]
     pub headers: IndexMap<SpannedString, SpannedString>,
     pub max_time: Option<SpannedString>,

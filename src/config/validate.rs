@@ -61,6 +61,19 @@ fn plain_type_names(message: &str) -> String {
         ("expected u64", "expected an integer of 0 or more"),
         ("expected usize", "expected an integer of 0 or more"),
     ];
+    const VARIANTS: [(&str, &str); 2] = [
+        ("RawPort", "invalid port: expected a number or a string"),
+        (
+            "RawStatus",
+            "invalid status: expected a code like 200, a list like [301, 308], or a class like \"2xx\"",
+        ),
+    ];
+    if let Some((_, plain)) = VARIANTS
+        .iter()
+        .find(|(name, _)| message.ends_with(&format!("untagged enum {name}")))
+    {
+        return (*plain).to_owned();
+    }
     let mut message = match message.split_once("expected struct ") {
         Some((head, _)) => format!("{head}expected a table"),
         None => message.to_owned(),

@@ -1,6 +1,7 @@
 //! One attempt of a gate's check, whatever its kind: what it is given (a
 //! deadline, the stop level, where output lines go) and what it returns.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -9,6 +10,7 @@ use tokio::time::Instant;
 use super::stop::{Stop, StopReceiver, reached};
 use crate::config::format_duration;
 use crate::event::{Event, Status};
+use crate::redact::Redactor;
 
 /// How an attempt ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +103,8 @@ pub struct AttemptContext {
     pub output_lines: usize,
     /// Set when output is streamed live.
     pub stream: Option<LineSink>,
+    /// Masks secrets in the output kept for the report.
+    pub redactor: Arc<Redactor>,
 }
 
 impl AttemptContext {

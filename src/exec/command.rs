@@ -4,6 +4,7 @@
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -17,6 +18,7 @@ use super::output::{LineSplitter, Tail};
 use super::{direct, process_group};
 use crate::event::Status;
 use crate::plan::Step;
+use crate::redact::Redactor;
 
 /// Exit status of a shell that could not find the command.
 const COMMAND_NOT_FOUND: i32 = 127;
@@ -83,6 +85,7 @@ async fn supervise(mut child: Child, reader: pipe::Receiver, ctx: &mut AttemptCo
         reader,
         ctx.output_lines,
         ctx.stream.clone(),
+        Arc::clone(&ctx.redactor),
         stop_signal,
     ));
     let grace = ctx.kill_grace;
@@ -128,6 +131,7 @@ async fn read_output(
     mut reader: pipe::Receiver,
     lines: usize,
     stream: Option<LineSink>,
+    redactor: Arc<Redactor>,
     mut stop: oneshot::Receiver<()>,
 ) -> String {
     let mut tail = Tail::new(lines);
@@ -157,7 +161,7 @@ async fn read_output(
     if let (Some(stream), Some(last)) = (&stream, splitter.finish()) {
         stream.send(last).await;
     }
-    let text = tail.into_string();
+    let text = tail.into_string(&redactor);
     match (stopped, text.is_empty()) {
         (false, _) => text,
         (true, true) => HELD_OPEN.to_owned(),

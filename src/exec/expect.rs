@@ -97,10 +97,11 @@ fn partly(received: &Received) -> String {
 }
 
 fn body_contains(received: &Received, needle: &str) -> Option<String> {
-    let found = received
-        .body
-        .windows(needle.len().max(1))
-        .any(|window| window == needle.as_bytes());
+    let found = needle.is_empty()
+        || received
+            .body
+            .windows(needle.len())
+            .any(|window| window == needle.as_bytes());
     (!found).then(|| format!("body does not contain \"{needle}\"{}", partly(received)))
 }
 

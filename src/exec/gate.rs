@@ -71,6 +71,7 @@ async fn attempts(
             kill_grace: plan.settings.kill_grace,
             output_lines: plan.settings.output_lines,
             stream: sink.clone(),
+            redactor: Arc::clone(&plan.redactor),
         };
         let attempt = check(shared, step, &mut ctx).await;
         let retry = attempt.status.is_failure() && attempt_number <= step.gate.retries;

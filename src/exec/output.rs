@@ -4,6 +4,8 @@
 
 use std::collections::VecDeque;
 
+use crate::redact::Redactor;
+
 /// Bytes kept per reported line: a tail of `n` lines keeps `n` times this.
 const BYTES_PER_LINE: usize = 1024;
 /// Most lines a tail keeps, whatever `output_lines` asks.
@@ -17,6 +19,8 @@ pub struct Tail {
     bytes: VecDeque<u8>,
     capacity: usize,
     lines: usize,
+    /// Older bytes were dropped: the first line kept is a partial one.
+    cut: bool,
 }
 
 impl Tail {
@@ -27,20 +31,23 @@ impl Tail {
             bytes: VecDeque::with_capacity(capacity.min(64 * 1024)),
             capacity,
             lines,
+            cut: false,
         }
     }
 
     /// Appends `chunk`, dropping the oldest bytes beyond the capacity.
     pub fn push(&mut self, chunk: &[u8]) {
-        let chunk = &chunk[chunk.len().saturating_sub(self.capacity)..];
+        let skipped = chunk.len().saturating_sub(self.capacity);
+        let chunk = &chunk[skipped..];
         let overflow = (self.bytes.len() + chunk.len()).saturating_sub(self.capacity);
+        self.cut |= skipped + overflow > 0;
         self.bytes.drain(..overflow);
         self.bytes.extend(chunk);
     }
 
-    /// The last `lines` lines, without a trailing newline, each at most
-    /// `BYTES_PER_LINE` bytes.
-    pub fn into_string(self) -> String {
+    /// The last `lines` lines, secrets masked, without a trailing newline,
+    /// each at most `BYTES_PER_LINE` bytes.
+    pub fn into_string(self, redactor: &Redactor) -> String {
         let bytes: Vec<u8> = self.bytes.into();
         // The oldest bytes kept may start inside a character.
         let start = bytes
@@ -49,6 +56,14 @@ impl Tail {
             .take_while(|&&b| b & 0b1100_0000 == 0b1000_0000)
             .count();
         let text = String::from_utf8_lossy(&bytes[start..]);
+        // After a cut, the first line is a piece: it could hold the end of
+        // a secret, so it goes; or if it is all there is, a secret's end
+        // at its start is masked.
+        let text = match (self.cut, text.split_once('\n')) {
+            (true, Some((_, rest))) if !rest.trim().is_empty() => redactor.redact(rest),
+            (true, _) => redactor.redact_cut(&text),
+            (false, _) => redactor.redact(&text),
+        };
         let text = text.trim_end_matches(['\n', '\r']);
         let all: Vec<&str> = text.split('\n').collect();
         let keep = all.len().min(self.lines);
@@ -113,7 +128,7 @@ mod tests {
     fn tail_keeps_the_last_lines() {
         let mut tail = Tail::new(2);
         tail.push(b"one\ntwo\nthree\n");
-        assert_eq!(tail.into_string(), "two\nthree");
+        assert_eq!(tail.into_string(&Redactor::default()), "two\nthree");
     }
 
     #[test]
@@ -123,21 +138,27 @@ mod tests {
             tail.push(format!("line {i}\n").as_bytes());
         }
         assert!(tail.bytes.len() <= 3 * BYTES_PER_LINE);
-        assert_eq!(tail.into_string(), "line 99997\nline 99998\nline 99999");
+        assert_eq!(
+            tail.into_string(&Redactor::default()),
+            "line 99997\nline 99998\nline 99999"
+        );
     }
 
     #[test]
     fn tail_of_one_huge_chunk() {
         let mut tail = Tail::new(1);
         tail.push(&vec![b'x'; 10 * BYTES_PER_LINE]);
-        assert_eq!(tail.into_string(), "x".repeat(BYTES_PER_LINE));
+        assert_eq!(
+            tail.into_string(&Redactor::default()),
+            "x".repeat(BYTES_PER_LINE)
+        );
     }
 
     #[test]
     fn tail_starts_on_a_character_boundary_and_caps_lines() {
         let mut tail = Tail::new(2);
         tail.push("é".repeat(2 * BYTES_PER_LINE).as_bytes());
-        let text = tail.into_string();
+        let text = tail.into_string(&Redactor::default());
         assert!(text.ends_with('…'), "{text}");
         assert!(!text.starts_with('\u{FFFD}'), "{text}");
         assert!(text.len() <= BYTES_PER_LINE + "…".len());
@@ -150,14 +171,14 @@ mod tests {
 
     #[test]
     fn tail_of_nothing_is_empty() {
-        assert_eq!(Tail::new(5).into_string(), "");
+        assert_eq!(Tail::new(5).into_string(&Redactor::default()), "");
     }
 
     #[test]
     fn tail_of_zero_lines_is_empty() {
         let mut tail = Tail::new(0);
         tail.push(b"a\nb\n");
-        assert_eq!(tail.into_string(), "");
+        assert_eq!(tail.into_string(&Redactor::default()), "");
     }
 
     #[test]

@@ -65,8 +65,10 @@ fn expiry(leaf: &CertificateDer, probe: &TlsProbe) -> Attempt {
     let days_left = (not_after.timestamp() - now).div_euclid(SECONDS_PER_DAY);
     let date = not_after.to_datetime().date();
     let output = format!(
-        "certificate of {}:{} expires on {date} ({days_left} days left)",
-        probe.host, probe.port
+        "certificate of {}:{} expires on {date} ({} left)",
+        probe.host,
+        probe.port,
+        days(days_left)
     );
     let min = i64::from(probe.min_days);
     match days_left {
@@ -74,16 +76,27 @@ fn expiry(leaf: &CertificateDer, probe: &TlsProbe) -> Attempt {
         left if left < 0 => Attempt::new(
             Status::Failed,
             format!(
-                "certificate expired {} days ago, on {date} (min {min} days left)",
-                -left
+                "certificate expired {} ago, on {date} (min {min})",
+                days(-left)
             ),
         ),
         left => Attempt::new(
             Status::Failed,
-            format!("certificate expires in {left} days, on {date} (min {min})"),
+            format!(
+                "certificate expires in {}, on {date} (min {min})",
+                days(left)
+            ),
         ),
     }
     .with_output(output)
+}
+
+/// `1 day`, `12 days`.
+fn days(count: i64) -> String {
+    match count {
+        1 => "1 day".to_owned(),
+        n => format!("{n} days"),
+    }
 }
 
 /// A client config that verifies against the bundled and system roots, or

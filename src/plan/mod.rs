@@ -9,6 +9,7 @@ mod select;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Config, EnvVar, Gate, InterpolateError, Overrides, Settings, interpolate};
@@ -40,7 +41,7 @@ pub struct Plan {
     /// The selected gates, in config order.
     pub steps: Vec<Step>,
     /// Masks the secrets of this run's environment in every output.
-    pub redactor: Redactor,
+    pub redactor: Arc<Redactor>,
 }
 
 /// One selected gate, ready to execute.
@@ -123,13 +124,39 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
                 .iter()
                 .flat_map(|step| step.env.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
         );
-    let redactor = Redactor::new(&settings.redact, variables);
+    let redactor = Arc::new(Redactor::new(&settings.redact, variables));
     Ok(Plan {
         settings,
         concurrency,
         steps,
         redactor,
     })
+}
+
+/// A redactor for errors found while planning, before the plan's own
+/// exists: the secrets of the environment and of `[env]` as far as it can
+/// be interpolated.
+pub fn error_redactor(config: &Config, environment: &Environment) -> Redactor {
+    let mut variables: Vec<(String, String)> = environment
+        .iter()
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    for var in &config.env {
+        let lookup = |name: &str| {
+            variables
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        if let Ok(value) = interpolate(&var.value.value, lookup) {
+            variables.push((var.name.clone(), value));
+        }
+    }
+    Redactor::new(
+        &config.settings.redact,
+        variables.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    )
 }
 
 fn default_concurrency() -> usize {

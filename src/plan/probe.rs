@@ -6,7 +6,9 @@ use std::time::Duration;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::config::{self, Check, Config, Http, Located, StatusRule, Tls, regex_error};
+use crate::config::{
+    self, Check, Config, Http, Located, StatusRule, Tls, parse_duration, regex_error,
+};
 use crate::error::Error;
 
 /// What a gate does, ready to execute.
@@ -92,7 +94,11 @@ fn http_probe(config: &Config, http: &Http, resolve: &Resolve) -> Result<HttpPro
             .map(|(name, value)| Ok((name.clone(), resolve(value)?)))
             .collect::<Result<_, Error>>()?,
         body: http.body.as_ref().map(resolve).transpose()?,
-        timeout: http.timeout,
+        timeout: http
+            .timeout
+            .as_ref()
+            .map(|t| duration(config, t, resolve))
+            .transpose()?,
         follow_redirects: http.follow_redirects,
         insecure: http.insecure,
         repeat: http.repeat,
@@ -108,7 +114,7 @@ fn http_probe(config: &Config, http: &Http, resolve: &Resolve) -> Result<HttpPro
                 .json
                 .iter()
                 .map(|(pointer, value)| {
-                    Ok((pointer.clone(), json_strings(value, &http.url, resolve)?))
+                    Ok((pointer.clone(), json_strings(&value.value, value, resolve)?))
                 })
                 .collect::<Result<_, Error>>()?,
             headers: expect
@@ -116,7 +122,11 @@ fn http_probe(config: &Config, http: &Http, resolve: &Resolve) -> Result<HttpPro
                 .iter()
                 .map(|(name, pattern)| Ok((name.clone(), regex(config, pattern, resolve)?)))
                 .collect::<Result<_, Error>>()?,
-            max_time: expect.max_time,
+            max_time: expect
+                .max_time
+                .as_ref()
+                .map(|t| duration(config, t, resolve))
+                .transpose()?,
         },
     })
 }
@@ -142,13 +152,25 @@ fn tls_probe(config: &Config, tls: &Tls, resolve: &Resolve) -> Result<TlsProbe, 
     })
 }
 
+/// A positive duration, parsed after interpolation.
+fn duration(config: &Config, text: &Located<String>, resolve: &Resolve) -> Result<Duration, Error> {
+    let value = resolve(text)?;
+    parse_duration(&value).filter(|d| !d.is_zero()).ok_or_else(|| {
+        invalid(
+            config,
+            text,
+            format!("invalid duration `{value}`: expected a positive integer and a unit, like `500ms`, `30s` or `5m`"),
+        )
+    })
+}
+
 /// A regex, compiled after interpolation.
 fn regex(config: &Config, pattern: &Located<String>, resolve: &Resolve) -> Result<Regex, Error> {
     Regex::new(&resolve(pattern)?).map_err(|e| invalid(config, pattern, regex_error(&e)))
 }
 
 /// `value` with the strings inside it interpolated; errors point at `at`.
-fn json_strings(value: &Value, at: &Located<String>, resolve: &Resolve) -> Result<Value, Error> {
+fn json_strings<T>(value: &Value, at: &Located<T>, resolve: &Resolve) -> Result<Value, Error> {
     Ok(match value {
         Value::String(text) => Value::String(resolve(&Located {
             value: text.clone(),
