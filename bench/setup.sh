@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Install the tools that bench/run.sh compares gate against.
+# Install the tools that bench/run.sh and bench/http.sh compare gate against.
 # This is the only bench script that touches the network:
-#   - hyperfine and GNU time from Debian's packages (apt-get, needs root),
+#   - hyperfine, GNU time, make, nginx and curl from Debian's packages
+#     (apt-get, needs root),
 #   - lefthook from the npm registry into bench/.tools/node_modules,
-#   - go-task from PyPI (go-task-bin) into a venv at bench/.tools/venv.
-# run.sh looks for the tools there and never downloads anything itself.
+#   - go-task from PyPI (go-task-bin) into a venv at bench/.tools/venv,
+#   - hurl 8.0.1 from crates.io, built with cargo into bench/.tools/hurl
+#     (needs Debian's libclang-dev, libcurl4-openssl-dev, libxml2-dev and
+#     pkg-config; several minutes on 2 cores).
+# run.sh and http.sh look for the tools there and never download anything.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,20 +17,59 @@ mkdir -p "$TOOLS"
 
 log() { printf '==> %s\n' "$*"; }
 
+HURL_VERSION=8.0.1
+HURL=$TOOLS/hurl/bin/hurl
+
+apt_sudo() {
+    if [[ $(id -u) -ne 0 ]]; then sudo "$@"; else "$@"; fi
+}
+
+apt_install() { # packages...
+    log "apt: installing $*"
+    apt_sudo apt-get update
+    apt_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+hurl_ok() { [[ -x $HURL ]] && "$HURL" --version 2>/dev/null | head -n 1 | grep -q "^hurl $HURL_VERSION "; }
+
 install_apt() {
-    local missing=()
+    local missing=() p
     command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
     [[ -x /usr/bin/time ]] || missing+=(time)
     command -v make >/dev/null 2>&1 || missing+=(make)
+    command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+    # Build dependencies of hurl, only while it is still to be built.
+    if ! hurl_ok; then
+        for p in libclang-dev libcurl4-openssl-dev libxml2-dev pkg-config; do
+            deb_installed "$p" || missing+=("$p")
+        done
+    fi
     if ((${#missing[@]} == 0)); then
-        log "apt: hyperfine, time and make already present"
+        log "apt: hyperfine, time, make, nginx and curl already present"
         return
     fi
-    local sudo=()
-    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-    log "apt: installing ${missing[*]}"
-    "${sudo[@]}" apt-get update
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+    apt_install "${missing[@]}"
+}
+
+# hurl from crates.io, built here: its cargo target directory lives in
+# bench/.tools too (not the project's target/) and is removed afterwards.
+install_hurl() {
+    if hurl_ok; then
+        log "hurl: $("$HURL" --version | head -n 1 | cut -d' ' -f1-2) already in bench/.tools/hurl"
+        return
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        log "hurl: cargo not found, skipping (install Rust first)"
+        return
+    fi
+    log "hurl: cargo install hurl --version $HURL_VERSION --root bench/.tools/hurl (several minutes)"
+    CARGO_TARGET_DIR="$TOOLS/cargo-target" \
+        cargo install hurl --version "$HURL_VERSION" --locked --root "$TOOLS/hurl"
+    rm -rf "$TOOLS/cargo-target"
+    "$HURL" --version | head -n 1
 }
 
 install_lefthook() {
@@ -56,4 +99,5 @@ install_go_task() {
 install_apt
 install_lefthook
 install_go_task
-log "done; now: cargo build --release && bash bench/run.sh"
+install_hurl
+log "done; now: cargo build --release && bash bench/run.sh && bash bench/http.sh"
