@@ -3,22 +3,9 @@
 //! closest valid word.
 
 use crate::Test;
-
-/// `gate check` on `toml` exits 2, prints nothing on stdout, and prints
-/// exactly `expected` (plus a final newline) on stderr.
-#[track_caller]
-fn check_fails(toml: &str, expected: &str) {
-    Test::new()
-        .config(toml)
-        .args(&["check"])
-        .run()
-        .code(2)
-        .stdout_is("")
-        .stderr_is(&format!("{expected}\n"));
-}
+use crate::harness::check_fails;
 
 // --- what is wrong, and where -------------------------------------------
-
 #[test]
 fn bad_toml_names_line_and_column() {
     check_fails(

@@ -434,3 +434,21 @@ impl Run {
         )
     }
 }
+
+/// Asserts that `gate check` on `toml` exits 2, printing exactly `expected`
+/// (and a newline) on stderr and nothing on stdout.
+#[track_caller]
+pub fn check_fails(toml: &str, expected: &str) {
+    Test::new()
+        .config(toml)
+        .args(&["check"])
+        .run()
+        .code(2)
+        .stdout_is("")
+        .stderr_is(&format!("{expected}\n"));
+}
+
+/// A gate entry's `reason` in a JSON report, `""` when it is null.
+pub fn reason(gate: &Value) -> &str {
+    gate["reason"].as_str().unwrap_or_default()
+}

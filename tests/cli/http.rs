@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::Test;
-use crate::harness::Run;
+use crate::harness::{Run, check_fails, reason};
 use crate::servers::http::{ClosedPort, HttpServer, Latch, Response};
 
 /// `gate run --format json` on `toml`, expecting exit `code`.
@@ -37,11 +37,6 @@ fn assert_ended(gate: &Value, status: &str, reason: &str) {
 fn assert_passed(gate: &Value) {
     assert_eq!(gate["status"], "passed", "gate: {gate:#}");
     assert_eq!(gate["reason"], Value::Null, "gate: {gate:#}");
-}
-
-/// The gate's one-line reason.
-fn reason(gate: &Value) -> &str {
-    gate["reason"].as_str().unwrap_or_default()
 }
 
 // --- health and the default expectation ------------------------------------
@@ -1502,18 +1497,6 @@ fn fail_fast_cancels_a_pending_http_probe() {
 }
 
 // --- config errors ----------------------------------------------------------------------
-
-/// `gate check` on `toml` exits 2 and prints exactly `expected` on stderr.
-#[track_caller]
-fn check_fails(toml: &str, expected: &str) {
-    Test::new()
-        .config(toml)
-        .args(&["check"])
-        .run()
-        .code(2)
-        .stdout_is("")
-        .stderr_is(&format!("{expected}\n"));
-}
 
 #[test]
 fn a_status_out_of_range_is_a_config_error() {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::Test;
-use crate::harness::{Run, wait_until};
+use crate::harness::{Run, reason, wait_until};
 use crate::servers::tls::{Ca, Cert, PlainServer, SilentServer, TlsServer, closed_port};
 
 /// A config with one gate `cert` whose `tls` table is `{ fields }`.
@@ -20,10 +20,6 @@ fn run_json(test: Test, code: i32) -> (Run, Value) {
     let run = test.args(&["run", "--format", "json"]).run().code(code);
     let gate = run.gate("cert");
     (run, gate)
-}
-
-fn reason(gate: &Value) -> String {
-    gate["reason"].as_str().unwrap_or_default().to_string()
 }
 
 // --- expiry -----------------------------------------------------------------
