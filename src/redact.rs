@@ -59,6 +59,9 @@ fn forms(value: &str) -> Vec<String> {
             .map(str::to_owned),
     );
     forms.push(percent_encoded(trimmed));
+    // As it shows inside a JSON string (quotes and backslashes escaped).
+    let json = serde_json::to_string(trimmed).unwrap_or_default();
+    forms.push(json[1..json.len().saturating_sub(1).max(1)].to_owned());
     forms.retain(|form| !form.is_empty());
     forms
 }

@@ -34,7 +34,7 @@ pub use duration::{format_duration, parse_duration};
 pub use error::Error;
 pub use interpolate::{InterpolateError, check_syntax, interpolate};
 pub use model::*;
-pub use probes::regex_error;
+pub use probes::{check_header_value, parse_port, parse_url, regex_error};
 
 /// The file name searched for in the current directory and its ancestors.
 pub const FILE_NAME: &str = "gates.toml";

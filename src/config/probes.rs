@@ -20,16 +20,15 @@ pub fn http(source: &Source, raw: &RawHttp) -> Result<Http, Diagnostic> {
         },
     };
     Ok(Http {
-        url: values::template(source, &raw.url)?,
+        url: checked_template(source, &raw.url, |url| parse_url(url).map(drop))?,
         method,
         headers: raw
             .headers
             .iter()
             .map(|(name, value)| {
-                Ok((
-                    header_name(source, name, value)?,
-                    values::template(source, value)?,
-                ))
+                let name = header_name(source, name, value)?;
+                let value = checked_template(source, value, |v| check_header_value(&name, v))?;
+                Ok((name, value))
             })
             .collect::<Result<_, Diagnostic>>()?,
         body: raw
@@ -194,25 +193,67 @@ fn json_value(value: &toml::Value) -> serde_json::Value {
 
 /// A header name: letters, digits and `!#$%&'*+-.^_`|~`.
 fn header_name(source: &Source, name: &str, at: &SpannedString) -> Result<String, Diagnostic> {
-    let valid = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if valid {
+    if is_token(name) {
         return Ok(name.to_owned());
     }
     Err(source.diagnostic(at.span(), format!("invalid header name `{name}`")))
 }
 
+/// An HTTP token (header names, methods): letters, digits and
+/// ``!#$%&'*+-.^_`|~``.
+fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// An HTTP URL: http or https.
+pub fn parse_url(text: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("invalid URL `{text}`: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!(
+            "invalid URL `{text}`: the scheme is `{other}`, expected `http` or `https`"
+        )),
+    }
+}
+
+/// A TCP port, 1 to 65535.
+pub fn parse_port(text: &str) -> Result<u16, String> {
+    text.parse::<u16>()
+        .ok()
+        .filter(|&port| port > 0)
+        .ok_or_else(|| format!("invalid port `{text}`: expected 1 to 65535"))
+}
+
+/// A header value: no control characters but tab.
+pub fn check_header_value(name: &str, value: &str) -> Result<(), String> {
+    match reqwest::header::HeaderValue::from_str(value) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!(
+            "invalid value for header `{name}`: it holds a control character"
+        )),
+    }
+}
+
+/// `raw` as a template whose value, when it is not interpolated, passes `check` now.
+fn checked_template(
+    source: &Source,
+    raw: &SpannedString,
+    check: impl Fn(&str) -> Result<(), String>,
+) -> Result<Located<String>, Diagnostic> {
+    let located = values::template(source, raw)?;
+    if !located.value.contains("${") {
+        check(&located.value).map_err(|message| source.diagnostic(raw.span(), message))?;
+    }
+    Ok(located)
+}
+
 /// An HTTP method: a token, interpolation allowed.
 fn token(source: &Source, what: &str, raw: &SpannedString) -> Result<Located<String>, Diagnostic> {
     let value = raw.get_ref();
-    if value.contains("${")
-        || (!value.is_empty()
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)))
-    {
+    if value.contains("${") || is_token(value) {
         return values::template(source, raw);
     }
     Err(source.diagnostic(raw.span(), format!("invalid {what} `{value}`")))
@@ -249,7 +290,8 @@ pub fn tls(source: &Source, raw: &RawTls) -> Result<Tls, Diagnostic> {
                 ));
             }
             RawPort::Text(text) => {
-                values::template(source, &Spanned::new(port.span(), text.clone()))?
+                let text = Spanned::new(port.span(), text.clone());
+                checked_template(source, &text, |port| parse_port(port).map(drop))?
             }
         },
     };

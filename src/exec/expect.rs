@@ -9,7 +9,8 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use crate::config::{StatusRule, format_duration};
-use crate::plan::{Expectations, HttpProbe};
+use crate::plan::{Expectations, HttpProbe, without_password};
+use crate::redact::Redactor;
 
 /// Characters of the body shown in a report.
 const EXCERPT: usize = 400;
@@ -17,6 +18,8 @@ const EXCERPT: usize = 400;
 /// A response as far as it was read.
 #[derive(Debug)]
 pub struct Received {
+    /// Where the response came from, after any redirects.
+    pub url: reqwest::Url,
     pub status: StatusCode,
     pub headers: HeaderMap,
     /// The body, or its first part when `complete` is false.
@@ -137,10 +140,14 @@ fn json(received: &Received, expected: &[(String, Value)]) -> Vec<String> {
         .collect()
 }
 
-/// Equal JSON values, numbers compared by value (`1 == 1.0`).
+/// Equal JSON values, numbers compared by value (`1 == 1.0`; integers
+/// exactly, beyond what a float holds).
 fn same_json(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Number(x), Value::Number(y)) => match (x.as_i128(), y.as_i128()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
         }
@@ -154,22 +161,33 @@ fn same_json(a: &Value, b: &Value) -> bool {
 }
 
 /// A short summary of the response for the report: request, status, time,
-/// `location` when there is one, and the start of the body.
-pub fn summary(probe: &HttpProbe, received: &Received) -> String {
+/// where redirects ended, any `location`, and the start of the body. Secrets
+/// are masked before anything is cut, so no piece of one is left.
+pub fn summary(probe: &HttpProbe, received: &Received, redactor: &Redactor) -> String {
+    let requests = match probe.repeat {
+        1 => String::new(),
+        n => format!(" (request {n} of {n})"),
+    };
     let mut text = format!(
-        "{} {} -> {} in {}",
+        "{} {} -> {} in {}{requests}",
         probe.method,
-        probe.url,
+        probe.display_url(),
         received.status,
         format_duration(round_to_millis(received.elapsed))
     );
+    if received.url != probe.url {
+        text.push_str(&format!(
+            "\nredirected to: {}",
+            without_password(&received.url)
+        ));
+    }
     if let Some(location) = received.headers.get(reqwest::header::LOCATION) {
         text.push_str(&format!(
             "\nlocation: {}",
             String::from_utf8_lossy(location.as_bytes())
         ));
     }
-    let body = String::from_utf8_lossy(&received.body);
+    let body = redactor.redact(&String::from_utf8_lossy(&received.body));
     let excerpt: String = body.chars().take(EXCERPT).collect();
     if !excerpt.trim().is_empty() {
         text.push('\n');
@@ -178,7 +196,7 @@ pub fn summary(probe: &HttpProbe, received: &Received) -> String {
             text.push_str(" ...");
         }
     }
-    text
+    redactor.redact(&text)
 }
 
 #[cfg(test)]
@@ -187,6 +205,7 @@ mod tests {
 
     fn received(status: u16, body: &str) -> Received {
         Received {
+            url: reqwest::Url::parse("http://127.0.0.1/").unwrap(),
             status: StatusCode::from_u16(status).unwrap(),
             headers: HeaderMap::new(),
             body: body.as_bytes().to_vec(),
@@ -233,6 +252,14 @@ mod tests {
             ..expect()
         };
         assert!(check(&want, &received(200, r#"{"n": 1.0, "ok": true}"#)).is_empty());
+        let big = Expectations {
+            json: vec![("/n".into(), serde_json::json!(9_007_199_254_740_992_u64))],
+            ..expect()
+        };
+        assert_eq!(
+            check(&big, &received(200, r#"{"n": 9007199254740993}"#)).len(),
+            1
+        );
         assert_eq!(
             check(&want, &received(200, r#"{"n": 2}"#)),
             ["expected JSON /n = 1, got 2", "JSON /ok not found"]

@@ -2,6 +2,7 @@
 //! are pooled), the response read in bounded memory, expectations checked.
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Client, Response};
@@ -12,6 +13,7 @@ use super::expect::{self, Received};
 use crate::config::format_duration;
 use crate::event::Status;
 use crate::plan::HttpProbe;
+use crate::redact::Redactor;
 
 /// Most of a response body kept for the expectations; the rest is not read.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -52,20 +54,28 @@ pub async fn attempt(probe: &HttpProbe, clients: &Clients, ctx: &mut AttemptCont
         Ok(client) => client,
         Err(reason) => return Attempt::error(reason),
     };
-    let request_timeout = probe.timeout.unwrap_or(ctx.timeout);
+    let (gate_timeout, redactor) = (ctx.timeout, Arc::clone(&ctx.redactor));
     tokio::select! {
-        attempt = requests(probe, client, request_timeout) => attempt,
+        attempt = requests(probe, client, gate_timeout, &redactor) => attempt,
         interruption = ctx.interrupted() => Attempt::interrupted(interruption, ctx.timeout),
     }
 }
 
-async fn requests(probe: &HttpProbe, client: &Client, timeout: Duration) -> Attempt {
+/// The requests, one after the other; the gate's deadline is watched by
+/// the caller, `http.timeout` (when set) bounds each request here.
+async fn requests(
+    probe: &HttpProbe,
+    client: &Client,
+    gate_timeout: Duration,
+    redactor: &Redactor,
+) -> Attempt {
     let mut last = None;
     for number in 1..=probe.repeat {
-        match request(probe, client, timeout).await {
+        match request(probe, client).await {
             Ok(received) => last = Some(received),
             Err(error) => {
-                let (status, reason) = describe(&error, probe, timeout);
+                let (status, reason) =
+                    describe(&error, probe, probe.timeout.unwrap_or(gate_timeout));
                 let reason = match probe.repeat {
                     1 => reason,
                     n => format!("request {number} of {n}: {reason}"),
@@ -75,7 +85,7 @@ async fn requests(probe: &HttpProbe, client: &Client, timeout: Duration) -> Atte
         }
     }
     let received = last.expect("repeat is at least 1");
-    let output = expect::summary(probe, &received);
+    let output = expect::summary(probe, &received, redactor);
     let failures = expect::check(&probe.expect, &received);
     match failures.is_empty() {
         true => Attempt::passed().with_output(output),
@@ -84,14 +94,11 @@ async fn requests(probe: &HttpProbe, client: &Client, timeout: Duration) -> Atte
 }
 
 /// One request, its response read up to the body limit.
-async fn request(
-    probe: &HttpProbe,
-    client: &Client,
-    timeout: Duration,
-) -> Result<Received, reqwest::Error> {
-    let mut request = client
-        .request(probe.method.clone(), probe.url.clone())
-        .timeout(timeout);
+async fn request(probe: &HttpProbe, client: &Client) -> Result<Received, reqwest::Error> {
+    let mut request = client.request(probe.method.clone(), probe.url.clone());
+    if let Some(timeout) = probe.timeout {
+        request = request.timeout(timeout);
+    }
     for (name, value) in &probe.headers {
         request = request.header(name, value);
     }
@@ -102,6 +109,7 @@ async fn request(
     let mut response = request.send().await?;
     let (body, complete) = read_body(&mut response).await?;
     Ok(Received {
+        url: response.url().clone(),
         status: response.status(),
         headers: response.headers().clone(),
         body,
@@ -123,6 +131,17 @@ async fn read_body(response: &mut Response) -> Result<(Vec<u8>, bool), reqwest::
     Ok((body, true))
 }
 
+/// The rustls error in `error`, also when an `io::Error` wraps it (its
+/// `source()` skips the error it wraps).
+fn find_rustls<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    error.downcast_ref::<rustls::Error>().or_else(|| {
+        error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    })
+}
+
 /// The status and one-line reason for a request that got no response.
 fn describe(error: &reqwest::Error, probe: &HttpProbe, timeout: Duration) -> (Status, String) {
     let address = match (probe.url.host_str(), probe.url.port_or_known_default()) {
@@ -140,10 +159,7 @@ fn describe(error: &reqwest::Error, probe: &HttpProbe, timeout: Duration) -> (St
             format!("request timed out after {}", format_duration(timeout)),
         );
     }
-    if let Some(tls) = causes
-        .iter()
-        .find_map(|e| e.downcast_ref::<rustls::Error>())
-    {
+    if let Some(tls) = causes.iter().find_map(|&e| find_rustls(e)) {
         return (
             Status::Error,
             format!("TLS handshake with {address} failed: {tls}"),

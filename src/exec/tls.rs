@@ -26,31 +26,82 @@ pub async fn attempt(probe: &TlsProbe, ctx: &mut AttemptContext) -> Attempt {
 }
 
 async fn check(probe: &TlsProbe) -> Attempt {
-    let address = format!("{}:{}", probe.host, probe.port);
-    let stream = match TcpStream::connect((probe.host.as_str(), probe.port)).await {
-        Ok(stream) => stream,
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            return Attempt::error(format!("connection refused by {address}"));
-        }
-        Err(e) => return Attempt::error(format!("cannot connect to {address}: {e}")),
-    };
-    let Ok(name) = ServerName::try_from(probe.host.clone()) else {
-        return Attempt::error(format!("invalid host name `{}`", probe.host));
-    };
-    let connector = TlsConnector::from(client_config(probe.insecure));
-    let tls = match connector.connect(name, stream).await {
-        Ok(tls) => tls,
-        Err(e) => return Attempt::error(format!("TLS handshake with {address} failed: {e}")),
-    };
-    match tls
-        .get_ref()
-        .1
-        .peer_certificates()
-        .and_then(|certs| certs.first())
-    {
-        Some(leaf) => expiry(leaf, probe),
-        None => Attempt::error(format!("{address} presented no certificate")),
+    match leaf_certificate(probe, probe.insecure).await {
+        Ok(leaf) => expiry(&leaf, probe),
+        // A trusted certificate that has expired fails the check (it is
+        // what the check is for); its date is read without verification.
+        Err(Failure::Expired) => match leaf_certificate(probe, true).await {
+            Ok(leaf) => expiry(&leaf, probe),
+            Err(failure) => Attempt::error(failure.reason(probe)),
+        },
+        Err(failure) => Attempt::error(failure.reason(probe)),
     }
+}
+
+/// Why no certificate could be read.
+enum Failure {
+    Refused,
+    Unresolved(std::io::Error),
+    Connect(std::io::Error),
+    Handshake(std::io::Error),
+    Expired,
+    NoCertificate,
+}
+
+impl Failure {
+    fn reason(&self, probe: &TlsProbe) -> String {
+        let address = format!("{}:{}", probe.host, probe.port);
+        match self {
+            Failure::Refused => format!("connection refused by {address}"),
+            Failure::Unresolved(e) => format!("cannot resolve host {}: {e}", probe.host),
+            Failure::Connect(e) => format!("cannot connect to {address}: {e}"),
+            Failure::Handshake(e) => format!("TLS handshake with {address} failed: {e}"),
+            Failure::Expired => format!("the certificate of {address} has expired"),
+            Failure::NoCertificate => format!("{address} presented no certificate"),
+        }
+    }
+}
+
+/// Connects, completes a handshake (verifying unless `insecure`), and
+/// returns the server's leaf certificate.
+async fn leaf_certificate(
+    probe: &TlsProbe,
+    insecure: bool,
+) -> Result<CertificateDer<'static>, Failure> {
+    let stream = TcpStream::connect((probe.host.as_str(), probe.port))
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => Failure::Refused,
+            _ if e.to_string().starts_with("failed to lookup address") => Failure::Unresolved(e),
+            _ => Failure::Connect(e),
+        })?;
+    let connector = TlsConnector::from(client_config(insecure));
+    let tls = connector
+        .connect(probe.server_name.clone(), stream)
+        .await
+        .map_err(|e| match is_expired(&e) {
+            true => Failure::Expired,
+            false => Failure::Handshake(e),
+        })?;
+    let certificates = tls.get_ref().1.peer_certificates();
+    let leaf = certificates
+        .and_then(|certs| certs.first())
+        .ok_or(Failure::NoCertificate)?;
+    Ok(leaf.clone().into_owned())
+}
+
+/// True when a handshake failed only because the certificate has expired.
+fn is_expired(error: &std::io::Error) -> bool {
+    use rustls::CertificateError::{Expired, ExpiredContext};
+    let cause = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    matches!(
+        cause,
+        Some(rustls::Error::InvalidCertificate(
+            Expired | ExpiredContext { .. }
+        ))
+    )
 }
 
 /// Passed when the certificate expires in at least `min_days` whole days.
@@ -62,24 +113,27 @@ fn expiry(leaf: &CertificateDer, probe: &TlsProbe) -> Attempt {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let days_left = (not_after.timestamp() - now).div_euclid(SECONDS_PER_DAY);
+    let seconds_left = not_after.timestamp() - now;
     let date = not_after.to_datetime().date();
+    let address = format!("{}:{}", probe.host, probe.port);
+    let min = i64::from(probe.min_days);
+    if seconds_left < 0 {
+        // Whole days since it expired, rounded down like the days left.
+        let ago = (-seconds_left).div_euclid(SECONDS_PER_DAY);
+        let output = format!("certificate of {address} expired on {date}");
+        let reason = format!(
+            "certificate expired {} ago, on {date} (min {min})",
+            days(ago)
+        );
+        return Attempt::new(Status::Failed, reason).with_output(output);
+    }
+    let days_left = seconds_left.div_euclid(SECONDS_PER_DAY);
     let output = format!(
-        "certificate of {}:{} expires on {date} ({} left)",
-        probe.host,
-        probe.port,
+        "certificate of {address} expires on {date} ({} left)",
         days(days_left)
     );
-    let min = i64::from(probe.min_days);
     match days_left {
         left if left >= min => Attempt::passed(),
-        left if left < 0 => Attempt::new(
-            Status::Failed,
-            format!(
-                "certificate expired {} ago, on {date} (min {min})",
-                days(-left)
-            ),
-        ),
         left => Attempt::new(
             Status::Failed,
             format!(
@@ -91,9 +145,10 @@ fn expiry(leaf: &CertificateDer, probe: &TlsProbe) -> Attempt {
     .with_output(output)
 }
 
-/// `1 day`, `12 days`.
+/// `1 day`, `12 days`, `less than a day`.
 fn days(count: i64) -> String {
     match count {
+        0 => "less than a day".to_owned(),
         1 => "1 day".to_owned(),
         n => format!("{n} days"),
     }

@@ -16,7 +16,7 @@ use crate::config::{Config, EnvVar, Gate, InterpolateError, Overrides, Settings,
 use crate::error::Error;
 use crate::redact::Redactor;
 
-pub use probe::{Action, Expectations, HttpProbe, TlsProbe};
+pub use probe::{Action, Expectations, HttpProbe, TlsProbe, without_password};
 pub use select::{Selection, check_acks};
 
 /// The process environment, as a map (a snapshot, so that plans are testable).

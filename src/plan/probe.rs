@@ -7,7 +7,8 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::config::{
-    self, Check, Config, Http, Located, StatusRule, Tls, parse_duration, regex_error,
+    self, Check, Config, Http, Located, StatusRule, Tls, check_header_value, parse_duration,
+    parse_port, parse_url, regex_error,
 };
 use crate::error::Error;
 
@@ -27,6 +28,9 @@ pub enum Action {
 #[derive(Debug, Clone)]
 pub struct HttpProbe {
     pub url: reqwest::Url,
+    /// The URL as written, interpolated: shown in reports, since the parsed
+    /// URL re-encodes characters (and a secret with them).
+    pub url_text: String,
     pub method: reqwest::Method,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
@@ -50,10 +54,31 @@ pub struct Expectations {
     pub max_time: Option<Duration>,
 }
 
+impl HttpProbe {
+    /// The URL for reports: as written, or with its password masked when it has one.
+    pub fn display_url(&self) -> String {
+        match self.url.password() {
+            Some(_) => without_password(&self.url),
+            None => self.url_text.clone(),
+        }
+    }
+}
+
+/// `url` with any password replaced by `***`.
+pub fn without_password(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    url.to_string()
+}
+
 /// A TLS endpoint whose certificate's expiry is checked.
 #[derive(Debug, Clone)]
 pub struct TlsProbe {
     pub host: String,
+    /// `host` as the name the certificate must be for.
+    pub server_name: rustls::pki_types::ServerName<'static>,
     pub port: u16,
     pub min_days: u32,
     pub insecure: bool,
@@ -74,8 +99,7 @@ pub fn action(config: &Config, check: &Check, resolve: &Resolve) -> Result<Actio
 
 fn http_probe(config: &Config, http: &Http, resolve: &Resolve) -> Result<HttpProbe, Error> {
     let url_text = resolve(&http.url)?;
-    let url = reqwest::Url::parse(&url_text)
-        .map_err(|e| invalid(config, &http.url, format!("invalid URL `{url_text}`: {e}")))?;
+    let url = parse_url(&url_text).map_err(|message| invalid(config, &http.url, message))?;
     let method_text = resolve(&http.method)?;
     let method = reqwest::Method::from_bytes(method_text.as_bytes()).map_err(|_| {
         invalid(
@@ -87,11 +111,17 @@ fn http_probe(config: &Config, http: &Http, resolve: &Resolve) -> Result<HttpPro
     let expect = &http.expect;
     Ok(HttpProbe {
         url,
+        url_text,
         method,
         headers: http
             .headers
             .iter()
-            .map(|(name, value)| Ok((name.clone(), resolve(value)?)))
+            .map(|(name, value)| {
+                let text = resolve(value)?;
+                check_header_value(name, &text)
+                    .map_err(|message| invalid(config, value, message))?;
+                Ok((name.clone(), text))
+            })
             .collect::<Result<_, Error>>()?,
         body: http.body.as_ref().map(resolve).transpose()?,
         timeout: http
@@ -133,19 +163,13 @@ fn http_probe(config: &Config, http: &Http, resolve: &Resolve) -> Result<HttpPro
 
 fn tls_probe(config: &Config, tls: &Tls, resolve: &Resolve) -> Result<TlsProbe, Error> {
     let port_text = resolve(&tls.port)?;
-    let port = port_text
-        .parse::<u16>()
-        .ok()
-        .filter(|&p| p > 0)
-        .ok_or_else(|| {
-            invalid(
-                config,
-                &tls.port,
-                format!("invalid port `{port_text}`: expected 1 to 65535"),
-            )
-        })?;
+    let port = parse_port(&port_text).map_err(|message| invalid(config, &tls.port, message))?;
+    let host = resolve(&tls.host)?;
+    let server_name = rustls::pki_types::ServerName::try_from(host.clone())
+        .map_err(|_| invalid(config, &tls.host, format!("invalid host name `{host}`")))?;
     Ok(TlsProbe {
-        host: resolve(&tls.host)?,
+        host,
+        server_name,
         port,
         min_days: tls.min_days,
         insecure: tls.insecure,

@@ -79,7 +79,7 @@ pub fn dry_run(plan: &Plan) -> String {
         let step = &plan.steps[index];
         let what = match &step.action {
             Action::Command { run } => format!("$ {run}"),
-            Action::Http(probe) => format!("{} {}", probe.method, probe.url),
+            Action::Http(probe) => format!("{} {}", probe.method, probe.display_url()),
             Action::Tls(probe) => format!("tls {}:{}", probe.host, probe.port),
             Action::Manual if step.acked => "manual, acked".to_string(),
             Action::Manual => "manual, awaits --ack".to_string(),

@@ -1688,3 +1688,37 @@ fn list_shows_http_gates_with_kind_http() {
     );
     assert_eq!(list[0]["kind"], "command");
 }
+
+#[test]
+fn a_url_without_an_http_scheme_is_a_config_error() {
+    check_fails(
+        "[gates.health]\nhttp = { url = \"localhost:8000/health\" }\n",
+        r#"error: invalid URL `localhost:8000/health`: the scheme is `localhost`, expected `http` or `https`
+ --> gates.toml:2:16
+  |
+2 | http = { url = "localhost:8000/health" }
+  |                ^^^^^^^^^^^^^^^^^^^^^^^"#,
+    );
+}
+
+#[test]
+fn an_interpolated_url_is_checked_when_the_gate_is_planned() {
+    Test::new()
+        .config("[gates.health]\nhttp = { url = \"${API_URL}/health\" }\n")
+        .env("API_URL", "ftp://127.0.0.1")
+        .args(&["run"])
+        .run()
+        .code(2)
+        .stderr_has("invalid URL `ftp://127.0.0.1/health`: the scheme is `ftp`");
+}
+
+#[test]
+fn a_header_value_with_a_control_character_is_a_config_error() {
+    Test::new()
+        .config("[gates.health.http]\nurl = \"http://127.0.0.1/\"\nheaders = { X-A = \"a\\nb\" }\n")
+        .args(&["check"])
+        .run()
+        .code(2)
+        .stderr_has("invalid value for header `X-A`: it holds a control character")
+        .stderr_has("--> gates.toml:3:19");
+}

@@ -517,3 +517,45 @@ fn a_secret_percent_encoded_in_a_url_is_masked() {
         .stdout_has("token=***");
     assert_no_fragment(&run, "en%3C4242%3E", 8);
 }
+
+#[test]
+fn a_password_in_a_url_is_masked_however_the_url_encodes_it() {
+    let server = crate::servers::http::HttpServer::new()
+        .route("/health", crate::servers::http::Response::ok("ok"))
+        .start();
+    let url = server
+        .url("/health")
+        .replace("http://", "http://admin:${DB_PASSWORD}@");
+    let run = Test::new()
+        .config(&format!(
+            "[gates.health]\nhttp = {{ url = \"{url}\", expect = {{ status = 500 }} }}\n"
+        ))
+        .env("DB_PASSWORD", "hunter2!@x")
+        .args(&["run", "--json", "report.json"])
+        .run()
+        .code(1)
+        .stdout_has("admin:***@");
+    assert_hidden(&run, "hunter2!@x");
+    assert_hidden(&run, "hunter2!%40x");
+}
+
+#[test]
+fn a_secret_with_quotes_is_masked_in_a_json_expectation() {
+    let server = crate::servers::http::HttpServer::new()
+        .route(
+            "/health",
+            crate::servers::http::Response::json(r#"{"s": "x"}"#),
+        )
+        .start();
+    let run = Test::new()
+        .config(&format!(
+            "[gates.health]\nhttp = {{ url = \"{}\", expect = {{ json = {{ \"/s\" = \"${{QUOTE_TOKEN}}\" }} }} }}\n",
+            server.url("/health")
+        ))
+        .env("QUOTE_TOKEN", "ab\"cd")
+        .args(&["run", "--json", "report.json"])
+        .run()
+        .code(1)
+        .stdout_has("expected JSON /s = \"***\"");
+    assert_hidden(&run, "ab\"cd");
+}

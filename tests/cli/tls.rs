@@ -99,6 +99,7 @@ fn the_human_report_shows_why_a_certificate_failed() {
 
 #[test]
 fn an_expired_certificate_fails_saying_it_expired() {
+    // Expired 10 days less 3 hours ago: 9 whole days, rounded down.
     let cert = Cert::self_signed(-10);
     let server = TlsServer::start(&cert);
     let (_, gate) = run_json(
@@ -112,7 +113,7 @@ fn an_expired_certificate_fails_saying_it_expired() {
     let reason = reason(&gate);
     assert!(
         reason.starts_with(&format!(
-            "certificate expired 10 days ago, on {}",
+            "certificate expired 9 days ago, on {}",
             cert.expiry_date()
         )),
         "reason: {reason}"
@@ -289,7 +290,7 @@ fn a_certificate_for_another_name_is_a_verification_error() {
 }
 
 #[test]
-fn an_expired_certificate_that_does_not_verify_is_an_error_saying_it_expired() {
+fn an_expired_trusted_certificate_fails_saying_when_it_expired() {
     let ca = Ca::new();
     let server = TlsServer::start(&ca.issue(&["127.0.0.1"], -3));
     let (_, gate) = run_json(
@@ -299,9 +300,13 @@ fn an_expired_certificate_that_does_not_verify_is_an_error_saying_it_expired() {
         ))),
         1,
     );
-    assert_eq!(gate["status"], "error");
+    // Expiry is what the check is about: failed, not error.
+    assert_eq!(gate["status"], "failed");
     let reason = reason(&gate);
-    assert!(reason.contains("expired"), "reason: {reason}");
+    assert!(
+        reason.starts_with("certificate expired 2 days ago, on "),
+        "reason: {reason}"
+    );
 }
 
 // --- servers that do not complete a handshake ---------------------------------------
@@ -603,4 +608,14 @@ fn dry_run_names_the_endpoint_and_connects_to_nothing() {
         .code(0)
         .stdout_has(&format!("cert  tls 127.0.0.1:{}", server.port()));
     assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn a_port_that_is_not_a_number_is_a_config_error_at_check() {
+    Test::new()
+        .config(&tls_gate("host = \"127.0.0.1\", port = \"abc\""))
+        .args(&["check"])
+        .run()
+        .code(2)
+        .stderr_has("invalid port `abc`: expected 1 to 65535");
 }
