@@ -4,21 +4,30 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::cli::{Cli, ColorChoice, Command, Format, ListArgs, RunArgs, SelectArgs};
+use crate::cli::{
+    Cli, ColorChoice, Command, Format, ListArgs, MergeArgs, OutputArgs, RunArgs, SelectArgs,
+};
 use crate::config::{self, Config};
 use crate::error::{EXIT_PASS, Error};
 use crate::exec;
 use crate::plan::{self, Environment, Options, Selection};
-use crate::report::{self, human};
+use crate::report::{self, Report, github, human, junit, markdown};
+use crate::{init, notify};
 
 /// Runs the command `cli` asks for; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
     colored::control::set_override(use_color(cli.color, std::io::stdout().is_terminal()));
+    match &cli.command {
+        Command::Init(args) => return init::write(args),
+        Command::Merge(args) => return merge(args),
+        Command::Completions { shell } => return completions(*shell),
+        Command::Run(_) | Command::List(_) | Command::Check => {}
+    }
     let config = load(cli.config.as_deref())?;
-    match cli.command {
-        Command::Run(args) => run_gates(&config, &args),
-        Command::List(args) => list(&config, &args),
-        Command::Check => check(&config),
+    match &cli.command {
+        Command::Run(args) => run_gates(&config, args),
+        Command::List(args) => list(&config, args),
+        _ => check(&config),
     }
 }
 
@@ -62,6 +71,7 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         acks: args.acks.clone(),
         jobs: args.jobs.map(|j| j as usize),
         fail_fast: args.fail_fast(),
+        partition: args.partition.map(|p| (p.index, p.count)),
     };
     let environment: Environment = std::env::vars().collect();
     let plan = plan::build(config, &options, &environment)
@@ -79,36 +89,120 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         live: std::io::stderr().is_terminal() && std::io::stdout().is_terminal(),
     };
     // A report file that cannot be written fails now, not after the run.
-    let json_file = args.json.as_deref().map(create_report).transpose()?;
+    let files = ReportFiles::create(&args.output)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
     let mut reporter =
-        (args.format == Format::Human).then(|| human::Human::new(&plan, human_options));
+        (args.output.format == Format::Human).then(|| human::Human::new(&plan, human_options));
     let stream = args.verbose && reporter.is_some();
     let run = runtime.block_on(exec::execute(Arc::clone(&plan), stream, &mut |event| {
         if let Some(reporter) = &mut reporter {
             reporter.on_event(event);
         }
     }));
-    let json = report::json::render(&plan, &run, &config.source.path);
+    let partition = args.partition.map(|p| p.to_string());
+    let report = Report::of_run(&plan, &run, &config.source.path, partition);
     match &mut reporter {
-        Some(reporter) => reporter.finish(&run),
-        None => report::print(&json),
+        Some(reporter) => reporter.finish(&report, run.interrupted),
+        None => report::print(&report.to_json()),
     }
-    if let Some((path, mut file)) = json_file {
-        file.write_all(json.as_bytes())
-            .map_err(|source| Error::WriteReport { path, source })?;
+    files.write(&report)?;
+    github::report(&report)?;
+    if let Some(notify) = &config.settings.notify {
+        notify::send(notify, &report, &plan.redactor, &environment);
     }
-    Ok(report::exit_code(&plan, &run))
+    Ok(report::exit_code(&report, run.interrupted))
 }
 
-/// Creates (truncates) a report file; failing to is a usage error.
-fn create_report(path: &Path) -> Result<(PathBuf, std::fs::File), Error> {
-    std::fs::File::create(path)
-        .map(|file| (path.to_path_buf(), file))
-        .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display()), None))
+/// `gate merge`: the shards' reports as one.
+fn merge(args: &MergeArgs) -> Result<i32, Error> {
+    let files = ReportFiles::create(&args.output)?;
+    let report = report::merge::read_and_merge(&args.files)?;
+    match args.output.format {
+        Format::Human => human::print_report(&report, args.quiet, false),
+        Format::Json => report::print(&report.to_json()),
+    }
+    files.write(&report)?;
+    github::report(&report)?;
+    Ok(report::exit_code(&report, false))
+}
+
+/// `gate completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> Result<i32, Error> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut completions = Vec::new();
+    clap_complete::generate(shell, &mut command, "gate", &mut completions);
+    report::print(&String::from_utf8_lossy(&completions));
+    Ok(EXIT_PASS)
+}
+
+/// The report files asked for, created before anything runs so that a
+/// path that cannot be written fails at once (a usage error).
+struct ReportFiles {
+    json: Option<ReportFile>,
+    junit: Option<ReportFile>,
+    markdown: Option<ReportFile>,
+}
+
+/// Turns a report into one file format.
+type Render = fn(&Report) -> String;
+
+/// A created report file and its path, for messages.
+struct ReportFile {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl ReportFiles {
+    fn create(args: &OutputArgs) -> Result<ReportFiles, Error> {
+        let create = |path: &Option<PathBuf>| path.as_deref().map(ReportFile::create).transpose();
+        Ok(ReportFiles {
+            json: create(&args.json)?,
+            junit: create(&args.junit)?,
+            markdown: create(&args.markdown)?,
+        })
+    }
+
+    /// Writes `report` into each file, in its format.
+    fn write(self, report: &Report) -> Result<(), Error> {
+        let formats: [(Option<ReportFile>, Render); 3] = [
+            (self.json, Report::to_json),
+            (self.junit, junit::render),
+            (self.markdown, markdown::render),
+        ];
+        for (file, render) in formats {
+            if let Some(file) = file {
+                file.write(&render(report))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ReportFile {
+    fn create(path: &Path) -> Result<ReportFile, Error> {
+        match std::fs::File::create(path) {
+            Ok(file) => Ok(ReportFile {
+                path: path.to_path_buf(),
+                file,
+            }),
+            Err(e) => Err(Error::usage(
+                format!("cannot write {}: {e}", path.display()),
+                None,
+            )),
+        }
+    }
+
+    fn write(mut self, text: &str) -> Result<(), Error> {
+        self.file
+            .write_all(text.as_bytes())
+            .map_err(|source| Error::WriteReport {
+                path: self.path,
+                source,
+            })
+    }
 }
 
 /// `gate list`.

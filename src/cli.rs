@@ -30,6 +30,107 @@ pub enum Command {
     List(ListArgs),
     /// Validate the config; exit 0 or 2
     Check,
+    /// Write a starter gates.toml (refuses to overwrite without --force)
+    Init(InitArgs),
+    /// Combine the JSON reports of sharded runs into one report and exit code
+    Merge(MergeArgs),
+    /// Print shell completions
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Where reports go: stdout's format and report files.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// What goes to stdout
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Also write the JSON report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Also write a JUnit XML report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Also write the Markdown sign-off checklist to FILE
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// `gate merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports of the shards (`gate run --partition K/N --json FILE`)
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Show only what did not pass, and the summary
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `gate init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Which starter checklist to write
+    #[arg(long, value_enum, default_value_t = Template::Generic)]
+    pub template: Template,
+
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+
+    /// Where to write it
+    #[arg(value_name = "FILE", default_value = "gates.toml")]
+    pub path: PathBuf,
+}
+
+/// A starter gates.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Template {
+    /// Any project: tests, lint, health, TLS, sign-off
+    Generic,
+    /// A Python web service: pytest coverage, flake8/black/isort, bandit, pip-audit, alembic
+    Python,
+    /// A Node.js service: npm test, npm audit, eslint
+    Node,
+}
+
+/// `--partition K/N`: shard K (1-based) of N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Partition, String> {
+        let parsed = text
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
+        match parsed {
+            Some((index, count)) if 1 <= index && index <= count => Ok(Partition { index, count }),
+            _ => Err(format!(
+                "expected K/N with 1 <= K <= N, like 2/3, not `{text}`"
+            )),
+        }
+    }
 }
 
 /// Which gates a command works on.
@@ -82,13 +183,12 @@ pub struct RunArgs {
     #[arg(long = "ack", value_name = "ID")]
     pub acks: Vec<String>,
 
-    /// What goes to stdout
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Run only shard K of N (1-based); gates joined by needs stay in one shard
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<Partition>,
 
-    /// Also write the JSON report to FILE
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Stream every gate's output live, each line prefixed with its id
     #[arg(short, long, conflicts_with = "quiet")]

@@ -10,6 +10,8 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod exec;
+pub mod init;
+pub mod notify;
 pub mod plan;
 pub mod redact;
 pub mod report;

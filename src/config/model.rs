@@ -64,6 +64,24 @@ pub struct Settings {
     pub kill_grace: Duration,
     pub redact: Vec<String>,
     pub require_manual: bool,
+    /// `[settings.notify]`: a webhook told about the run.
+    pub notify: Option<Notify>,
+}
+
+/// `[settings.notify]`: where to POST a summary of the run, and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notify {
+    /// The webhook URL, interpolated when the run starts.
+    pub url: Located<String>,
+    pub on: NotifyOn,
+}
+
+/// When the webhook is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyOn {
+    /// Only when the run fails (the default).
+    Failure,
+    Always,
 }
 
 impl Default for Settings {
@@ -77,6 +95,7 @@ impl Default for Settings {
             kill_grace: Duration::from_secs(5),
             redact: Vec::new(),
             require_manual: false,
+            notify: None,
         }
     }
 }
@@ -110,7 +129,8 @@ pub struct EnvVar {
 }
 
 /// `block` (default) fails the run; `warn` never does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     #[default]
     Block,

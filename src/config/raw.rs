@@ -41,6 +41,15 @@ pub struct RawSettings {
     pub kill_grace: Option<SpannedString>,
     pub redact: Option<Vec<String>>,
     pub require_manual: Option<bool>,
+    pub notify: Option<RawNotify>,
+}
+
+/// `[settings.notify]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    pub url: SpannedString,
+    pub on: Option<SpannedString>,
 }
 
 /// `[profiles.NAME]`: a selection plus the overridable settings keys.

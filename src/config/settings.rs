@@ -1,8 +1,8 @@
 //! `[settings]` and the overridable part of `[profiles.*]`.
 
 use super::diagnostic::Diagnostic;
-use super::model::{Overrides, Settings, Source};
-use super::raw::{RawOverrides, RawSettings};
+use super::model::{Notify, NotifyOn, Overrides, Settings, Source};
+use super::raw::{RawNotify, RawOverrides, RawSettings};
 use super::values;
 use toml::Spanned;
 
@@ -40,6 +40,7 @@ pub fn settings(source: &Source, raw: &RawSettings) -> Result<Settings, Diagnost
     if let Some(redact) = &raw.redact {
         settings.redact.clone_from(redact);
     }
+    settings.notify = raw.notify.as_ref().map(|n| notify(source, n)).transpose()?;
     Ok(settings)
 }
 
@@ -94,4 +95,22 @@ fn shell_command(source: &Source, value: &Spanned<Vec<String>>) -> Result<Vec<St
         ));
     }
     Ok(command.clone())
+}
+
+/// The valid `notify.on` values.
+const NOTIFY_ON: [(&str, NotifyOn); 2] =
+    [("failure", NotifyOn::Failure), ("always", NotifyOn::Always)];
+
+/// `[settings.notify]`: an http(s) URL (checked now unless interpolated) and when.
+fn notify(source: &Source, raw: &RawNotify) -> Result<Notify, Diagnostic> {
+    let url = values::template(source, &raw.url)?;
+    if !url.value.contains("${") {
+        super::parse_url(&url.value)
+            .map_err(|message| source.diagnostic(raw.url.span(), message))?;
+    }
+    let on = match &raw.on {
+        Some(on) => values::choice(source, "notify.on", on, &NOTIFY_ON)?,
+        None => NotifyOn::Failure,
+    };
+    Ok(Notify { url, on })
 }

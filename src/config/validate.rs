@@ -210,7 +210,7 @@ mod tests {
         assert_invalid(
             "[settings]\nfoo = 1\n",
             "unknown key `foo` (expected one of `concurrency`, `timeout`, `shell`, `fail_fast`, \
-             `output_lines`, `kill_grace`, `redact`, `require_manual`)",
+             `output_lines`, `kill_grace`, `redact`, `require_manual`, `notify`)",
             2,
             1,
         );
@@ -268,6 +268,7 @@ mod tests {
                 kill_grace: Duration::from_millis(250),
                 redact: vec!["ADMIN_TOKEN".into()],
                 require_manual: true,
+                notify: None,
             }
         );
     }

@@ -4,6 +4,7 @@
 //!
 //! Every error the user can make is found here, before anything runs.
 
+mod partition;
 mod probe;
 mod select;
 
@@ -29,6 +30,8 @@ pub struct Options {
     pub acks: Vec<String>,
     pub jobs: Option<usize>,
     pub fail_fast: Option<bool>,
+    /// Shard `(K, N)` of a partitioned run, 1-based.
+    pub partition: Option<(usize, usize)>,
 }
 
 /// The gates to run and how.
@@ -98,6 +101,10 @@ impl Plan {
 pub fn build(config: &Config, options: &Options, environment: &Environment) -> Result<Plan, Error> {
     check_acks(config, &options.acks)?;
     let selected = options.selection.resolve(config)?;
+    let selected = match options.partition {
+        Some((index, count)) => partition::shard(config, &selected, index, count),
+        None => selected,
+    };
     let settings = effective_settings(config, options)?;
     let global_env = interpolate_env(config, &config.env, environment, &[], None)?;
     let steps = selected

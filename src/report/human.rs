@@ -8,10 +8,10 @@ use std::time::Duration;
 use colored::Colorize;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{Outcome, by_section, counts, outcome, print, style};
+use super::{GateRecord, Outcome, Report, by_section, print, style};
+use crate::config::Severity;
 use crate::event::{Event, GateResult, Status};
-use crate::exec::Run;
-use crate::plan::{Plan, Step};
+use crate::plan::Plan;
 
 /// How much the human report shows while gates run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -108,89 +108,71 @@ impl<'p> Human<'p> {
         ));
     }
 
-    /// Prints the checklist and the summary line.
-    pub fn finish(&mut self, run: &Run) {
+    /// Clears the live view, then prints the checklist and the summary line.
+    pub fn finish(&mut self, report: &Report, interrupted: bool) {
         if let Some(live) = self.live.take() {
             live.clear();
         }
-        let mut out = io::stdout().lock();
-        let _ = self.write_checklist(&mut out, run);
-        let _ = writeln!(out, "{}", summary(self.plan, run));
+        print_report(report, self.options.quiet, interrupted);
     }
+}
 
-    fn write_checklist(&self, out: &mut impl Write, run: &Run) -> io::Result<()> {
-        let shown: Vec<Row> = self
-            .plan
-            .steps
-            .iter()
-            .zip(&run.results)
-            .filter(|(_, result)| !self.options.quiet || result.status != Status::Passed)
-            .collect();
-        let width = shown
-            .iter()
-            .map(|(step, _)| label(step).chars().count())
-            .max()
-            .unwrap_or(0);
-        for (section, gates) in by_section(shown, |(step, _)| step.gate.section.as_deref()) {
-            writeln!(out)?;
-            if let Some(section) = section {
-                writeln!(out, "{}", section.bold())?;
-            }
-            for (step, result) in gates {
-                write_gate(out, step, result, width)?;
-            }
+/// Prints `report` as the checklist, grouped by section, and the summary
+/// line; `quiet` leaves out the gates that passed.
+pub fn print_report(report: &Report, quiet: bool, interrupted: bool) {
+    let mut out = io::stdout().lock();
+    let _ = write_checklist(&mut out, report, quiet);
+    let _ = writeln!(out, "{}", summary(report, interrupted));
+}
+
+fn write_checklist(out: &mut impl Write, report: &Report, quiet: bool) -> io::Result<()> {
+    let shown: Vec<&GateRecord> = report
+        .gates
+        .iter()
+        .filter(|gate| !quiet || gate.status != Status::Passed)
+        .collect();
+    let width = shown
+        .iter()
+        .map(|g| g.gate.label().chars().count())
+        .max()
+        .unwrap_or(0);
+    for (section, gates) in by_section(shown, |g| g.gate.section.as_deref()) {
+        writeln!(out)?;
+        if let Some(section) = section {
+            writeln!(out, "{}", section.bold())?;
         }
-        writeln!(out)
+        for gate in gates {
+            write_gate(out, gate, width)?;
+        }
     }
+    writeln!(out)
 }
 
-/// A gate with its result, as the checklist shows it.
-type Row<'a> = (&'a Step, &'a GateResult);
-
-/// The gate's checklist text, with its id when the two differ.
-fn label(step: &Step) -> String {
-    let gate = &step.gate;
-    if gate.name == gate.id {
-        gate.id.clone()
-    } else {
-        format!("{} ({})", gate.name, gate.id)
-    }
-}
-
-fn write_gate(
-    out: &mut impl Write,
-    step: &Step,
-    result: &GateResult,
-    width: usize,
-) -> io::Result<()> {
-    let label = label(step);
+fn write_gate(out: &mut impl Write, gate: &GateRecord, width: usize) -> io::Result<()> {
+    let label = gate.gate.label();
     let pad = width.saturating_sub(label.chars().count());
-    let warn =
-        if step.gate.severity == crate::config::Severity::Warn && result.status != Status::Passed {
-            " (warn)".yellow().to_string()
-        } else {
-            String::new()
-        };
-    let timing = match result.attempts {
-        0 | 1 => style::duration(result.duration),
-        n => format!("{}, {n} attempts", style::duration(result.duration)),
+    let warn = match gate.gate.severity == Severity::Warn && gate.status != Status::Passed {
+        true => " (warn)".yellow().to_string(),
+        false => String::new(),
     };
+    let duration = style::duration(Duration::from_millis(gate.duration_ms));
+    let timing = match gate.attempts {
+        0 | 1 => duration,
+        n => format!("{duration}, {n} attempts"),
+    };
+    let symbol = style::symbol(gate.status);
     writeln!(
         out,
-        "  {} {label}{:pad$}  {}{warn}",
-        style::symbol(result.status),
+        "  {symbol} {label}{:pad$}  {}{warn}",
         "",
         timing.dimmed()
     )?;
-    if let Some(reason) = &result.reason {
-        writeln!(
-            out,
-            "      {}: {reason}",
-            style::paint(result.status, result.status.as_str())
-        )?;
+    if let Some(reason) = &gate.reason {
+        let status = style::paint(gate.status, gate.status.as_str());
+        writeln!(out, "      {status}: {reason}")?;
     }
-    if result.status != Status::Passed {
-        for line in result.output.lines() {
+    if gate.status != Status::Passed {
+        for line in gate.output.lines() {
             writeln!(out, "      {} {line}", "│".dimmed())?;
         }
     }
@@ -198,35 +180,28 @@ fn write_gate(
 }
 
 /// `FAIL: 16 gates in 4.21s: 12 passed, 1 failed, 2 skipped, 1 pending`
-fn summary(plan: &Plan, run: &Run) -> String {
-    let counts = counts(&run.results);
-    let parts: Vec<String> = counts
+fn summary(report: &Report, interrupted: bool) -> String {
+    let parts: Vec<String> = report
+        .counts
         .iter()
         .filter(|&(_, &n)| n > 0)
         .map(|(&status, n)| style::paint(status, &format!("{n} {}", status.as_str())).to_string())
         .collect();
-    let verdict = match outcome(plan, run) {
+    let verdict = match report.outcome {
         Outcome::Pass => "PASS".green().bold(),
         Outcome::Fail => "FAIL".red().bold(),
     };
-    let gates = match plan.steps.len() {
+    let gates = match report.gates.len() {
         1 => "1 gate".to_string(),
         n => format!("{n} gates"),
     };
-    let interrupted = if run.interrupted {
-        " (interrupted)"
-    } else {
-        ""
+    let interrupted = if interrupted { " (interrupted)" } else { "" };
+    let parts = match parts.is_empty() {
+        true => "nothing to run".to_string(),
+        false => parts.join(", "),
     };
-    format!(
-        "{verdict}: {gates} in {}{interrupted}: {}",
-        style::duration(run.duration),
-        if parts.is_empty() {
-            "nothing to run".to_string()
-        } else {
-            parts.join(", ")
-        }
-    )
+    let duration = style::duration(Duration::from_millis(report.duration_ms));
+    format!("{verdict}: {gates} in {duration}{interrupted}: {parts}")
 }
 
 impl Live {

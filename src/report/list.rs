@@ -4,7 +4,7 @@
 use colored::Colorize;
 use serde::Serialize;
 
-use super::GateFields;
+use super::GateInfo;
 use crate::config::Gate;
 use crate::plan::{Action, Plan};
 
@@ -12,7 +12,7 @@ use crate::plan::{Action, Plan};
 #[derive(Debug, Serialize)]
 struct Entry<'a> {
     #[serde(flatten)]
-    gate: GateFields<'a>,
+    gate: GateInfo,
     needs: &'a [String],
 }
 
@@ -21,7 +21,7 @@ pub fn json(gates: &[&Gate]) -> String {
     let entries: Vec<Entry> = gates
         .iter()
         .map(|gate| Entry {
-            gate: GateFields::of(gate),
+            gate: GateInfo::of(gate),
             needs: &gate.needs,
         })
         .collect();

@@ -1,0 +1,142 @@
+//! The Markdown report (`--markdown FILE`): the deployment checklist as a
+//! person signs it off, with when, where and on which commit it ran.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::{GateRecord, Outcome, Report, by_section, style};
+use crate::event::Status;
+
+/// `report` as a Markdown checklist.
+pub fn render(report: &Report) -> String {
+    let mut text = header(report);
+    let gates: Vec<&GateRecord> = report.gates.iter().collect();
+    for (section, gates) in by_section(gates, |g| g.gate.section.as_deref()) {
+        text.push_str(&format!("\n## {}\n\n", section.unwrap_or("Gates")));
+        for gate in gates {
+            text.push_str(&item(gate));
+        }
+    }
+    text.push_str(&sign_off(report));
+    text
+}
+
+fn header(report: &Report) -> String {
+    let verdict = match report.outcome {
+        Outcome::Pass => "PASS",
+        Outcome::Fail => "FAIL",
+    };
+    let counts: Vec<String> = report
+        .counts
+        .iter()
+        .filter(|&(_, &n)| n > 0)
+        .map(|(status, n)| format!("{n} {}", status.as_str()))
+        .collect();
+    let mut rows = vec![
+        ("Date", report.started_at.clone()),
+        (
+            "Commit",
+            commit(Path::new(&report.config)).unwrap_or_else(|| "(not a git repository)".into()),
+        ),
+        ("Host", host()),
+        ("Config", format!("`{}`", report.config)),
+        ("Outcome", format!("**{verdict}**: {}", counts.join(", "))),
+    ];
+    if let Some(partition) = &report.partition {
+        rows.push(("Partition", partition.clone()));
+    }
+    let rows: String = rows
+        .iter()
+        .map(|(k, v)| format!("| {k} | {v} |\n"))
+        .collect();
+    format!("# Deployment checklist: {verdict}\n\n| | |\n|---|---|\n{rows}")
+}
+
+/// `- [x] Name (`id`): passed in 1.20s` or `- [ ] ...: **failed** in 3ms: exit status 1`
+fn item(gate: &GateRecord) -> String {
+    let done = if gate.status == Status::Passed {
+        "x"
+    } else {
+        " "
+    };
+    let status = match gate.status {
+        Status::Passed => "passed".to_owned(),
+        other => format!("**{}**", other.as_str()),
+    };
+    let duration = style::duration(Duration::from_millis(gate.duration_ms));
+    let reason = gate
+        .reason
+        .as_deref()
+        .map(|r| format!(": {}", one_line(r)))
+        .unwrap_or_default();
+    let warn = if gate.gate.severity == crate::config::Severity::Warn {
+        " (warn)"
+    } else {
+        ""
+    };
+    format!(
+        "- [{done}] {} (`{}`){warn}: {status} in {duration}{reason}\n",
+        gate.gate.name, gate.gate.id
+    )
+}
+
+/// The manual gates: what is still to be confirmed, and what was.
+fn sign_off(report: &Report) -> String {
+    let manual: Vec<&GateRecord> = report
+        .gates
+        .iter()
+        .filter(|g| g.gate.kind == "manual")
+        .collect();
+    if manual.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("\n## Sign-off\n\n");
+    for gate in manual {
+        let line = match gate.status {
+            Status::Passed => format!(
+                "- [x] {}: confirmed with `--ack {}`\n",
+                gate.gate.name, gate.gate.id
+            ),
+            _ => format!(
+                "- [ ] {}: to confirm, then `gate run --ack {}`\n",
+                gate.gate.name, gate.gate.id
+            ),
+        };
+        text.push_str(&line);
+    }
+    text
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `git rev-parse HEAD` in the config's directory, when it is in a repository.
+fn commit(config: &Path) -> Option<String> {
+    let dir = config
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && d.is_dir())
+        .unwrap_or(Path::new("."));
+    duct::cmd!("git", "rev-parse", "HEAD")
+        .dir(dir)
+        .stderr_null()
+        .unchecked()
+        .stdout_capture()
+        .run()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        .filter(|commit| !commit.is_empty())
+}
+
+/// This machine's host name.
+fn host() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: gethostname writes at most `buffer.len()` bytes into the buffer.
+    let result = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    match result {
+        0 => String::from_utf8_lossy(&buffer[..end]).into_owned(),
+        _ => "(unknown)".to_owned(),
+    }
+}

@@ -1,0 +1,74 @@
+//! `gate merge`: the JSON reports of a partitioned run's shards joined into
+//! one report of the same schema.
+
+use std::path::{Path, PathBuf};
+
+use super::model::{Outcome, Report, SCHEMA_VERSION, counts, tool};
+use crate::error::Error;
+
+/// Reads every report in `paths` and merges them.
+pub fn read_and_merge(paths: &[PathBuf]) -> Result<Report, Error> {
+    let reports = paths
+        .iter()
+        .map(|path| read(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    merge(reports).map_err(|message| Error::usage(message, None))
+}
+
+fn read(path: &Path) -> Result<Report, Error> {
+    let problem =
+        |what: String| Error::usage(format!("cannot merge {}: {what}", path.display()), None);
+    let text = std::fs::read_to_string(path).map_err(|e| problem(e.to_string()))?;
+    let report: Report =
+        serde_json::from_str(&text).map_err(|e| problem(format!("not a gate JSON report: {e}")))?;
+    if report.version != SCHEMA_VERSION {
+        return Err(problem(format!(
+            "report version {} (this gate reads version {SCHEMA_VERSION})",
+            report.version
+        )));
+    }
+    Ok(report)
+}
+
+/// One report of all the gates: gates in the order of the shards given and
+/// of each shard (its config order), counts re-added, started at the
+/// earliest start, lasting as long as the longest shard; it fails when a
+/// shard failed or a blocking gate did not pass. A gate in two shards is an
+/// error.
+pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
+    let mut gates = Vec::new();
+    for report in &reports {
+        for gate in &report.gates {
+            if gates
+                .iter()
+                .any(|g: &super::GateRecord| g.gate.id == gate.gate.id)
+            {
+                return Err(format!(
+                    "gate `{}` is in more than one report",
+                    gate.gate.id
+                ));
+            }
+            gates.push(gate.clone());
+        }
+    }
+    let failed = reports.iter().any(|r| r.outcome == Outcome::Fail)
+        || gates.iter().any(|g| g.fails_run(false));
+    Ok(Report {
+        version: SCHEMA_VERSION,
+        tool: tool(),
+        config: reports
+            .first()
+            .map(|r| r.config.clone())
+            .unwrap_or_default(),
+        started_at: reports
+            .iter()
+            .map(|r| r.started_at.clone())
+            .min()
+            .unwrap_or_default(),
+        duration_ms: reports.iter().map(|r| r.duration_ms).max().unwrap_or(0),
+        outcome: if failed { Outcome::Fail } else { Outcome::Pass },
+        partition: None,
+        counts: counts(&gates),
+        gates,
+    })
+}

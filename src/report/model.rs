@@ -1,0 +1,171 @@
+//! The report as data: what every output format shows, built from a run or
+//! read back from the JSON of another run (to merge shards). Its JSON form
+//! is the contract's report schema, field for field.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Gate, Severity};
+use crate::event::{GateResult, Status};
+use crate::exec::Run;
+use crate::plan::Plan;
+
+/// Version of the report schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What the exit code says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub version: u32,
+    pub tool: String,
+    /// The config file's path as found.
+    pub config: String,
+    /// RFC 3339, UTC, to the second.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub outcome: Outcome,
+    /// `"K/N"` for a shard of a partitioned run.
+    pub partition: Option<String>,
+    /// Every status, 0 included.
+    pub counts: BTreeMap<Status, usize>,
+    /// In config order.
+    pub gates: Vec<GateRecord>,
+}
+
+/// What a gate is, as the outputs describe it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateInfo {
+    pub id: String,
+    pub name: String,
+    pub section: Option<String>,
+    pub tags: Vec<String>,
+    /// `command`, `http`, `tls` or `manual`.
+    pub kind: String,
+    pub severity: Severity,
+}
+
+impl GateInfo {
+    /// The description of `gate`.
+    pub fn of(gate: &Gate) -> GateInfo {
+        GateInfo {
+            id: gate.id.clone(),
+            name: gate.name.clone(),
+            section: gate.section.clone(),
+            tags: gate.tags.clone(),
+            kind: gate.check.kind().to_owned(),
+            severity: gate.severity,
+        }
+    }
+
+    /// The checklist text, with the id when the two differ.
+    pub fn label(&self) -> String {
+        match self.name == self.id {
+            true => self.id.clone(),
+            false => format!("{} ({})", self.name, self.id),
+        }
+    }
+}
+
+/// One gate's end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateRecord {
+    #[serde(flatten)]
+    pub gate: GateInfo,
+    pub status: Status,
+    pub duration_ms: u64,
+    pub attempts: u32,
+    pub exit_code: Option<i32>,
+    /// Why it did not pass; `None` when it passed.
+    pub reason: Option<String>,
+    pub output: String,
+}
+
+impl GateRecord {
+    fn of(gate: &Gate, result: &GateResult) -> GateRecord {
+        GateRecord {
+            gate: GateInfo::of(gate),
+            status: result.status,
+            duration_ms: millis(result.duration),
+            attempts: result.attempts,
+            exit_code: result.exit_code,
+            reason: result.reason.clone(),
+            output: result.output.clone(),
+        }
+    }
+
+    /// True when this gate's status fails the run (a pending manual gate
+    /// only with `require_manual`).
+    pub fn fails_run(&self, require_manual: bool) -> bool {
+        let blocking = self.gate.severity == Severity::Block;
+        match self.status {
+            Status::Passed => false,
+            Status::Pending => require_manual && blocking,
+            _ => blocking,
+        }
+    }
+}
+
+impl Report {
+    /// The report of `run` of `plan`, read from the config at `config`.
+    pub fn of_run(plan: &Plan, run: &Run, config: &Path, partition: Option<String>) -> Report {
+        let gates: Vec<GateRecord> = plan
+            .steps
+            .iter()
+            .zip(&run.results)
+            .map(|(step, result)| GateRecord::of(&step.gate, result))
+            .collect();
+        let failed = gates
+            .iter()
+            .any(|g| g.fails_run(plan.settings.require_manual));
+        Report {
+            version: SCHEMA_VERSION,
+            tool: tool(),
+            config: config.display().to_string(),
+            started_at: humantime::format_rfc3339_seconds(run.started_at).to_string(),
+            duration_ms: millis(run.duration),
+            outcome: if failed || run.interrupted {
+                Outcome::Fail
+            } else {
+                Outcome::Pass
+            },
+            partition,
+            counts: counts(&gates),
+            gates,
+        }
+    }
+
+    /// The report as pretty JSON, with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("the report serializes");
+        text.push('\n');
+        text
+    }
+}
+
+/// `gate X.Y.Z`.
+pub fn tool() -> String {
+    format!("gate {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// How many gates ended with each status, every status present.
+pub fn counts(gates: &[GateRecord]) -> BTreeMap<Status, usize> {
+    let mut counts: BTreeMap<Status, usize> = Status::ALL.iter().map(|&s| (s, 0)).collect();
+    for gate in gates {
+        *counts.entry(gate.status).or_default() += 1;
+    }
+    counts
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
