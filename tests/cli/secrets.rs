@@ -144,7 +144,6 @@ fn the_json_report_file_masks_a_listed_secret() {
 }
 
 #[test]
-#[ignore = "not implemented yet: --junit and --markdown"]
 fn junit_and_markdown_reports_mask_a_listed_secret() {
     let run = leaky()
         .args(&["run", "--junit", "junit.xml", "--markdown", "checklist.md"])
@@ -166,7 +165,6 @@ fn a_terminal_shows_a_listed_secret_masked() {
 }
 
 #[test]
-#[ignore = "not implemented yet: GitHub annotations and step summary"]
 fn github_annotations_and_summary_mask_a_listed_secret() {
     let test = leaky().env("GITHUB_ACTIONS", "true");
     let summary = test.path().join("summary.md").display().to_string();
@@ -181,7 +179,6 @@ fn github_annotations_and_summary_mask_a_listed_secret() {
 }
 
 #[test]
-#[ignore = "not implemented yet: gate merge"]
 fn a_merged_report_stays_masked() {
     let run = leaky().args(&["run", "--json", "shard.json"]).run().code(1);
     let merged = Test::new()
