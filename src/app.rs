@@ -19,7 +19,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     colored::control::set_override(use_color(cli.color, std::io::stdout().is_terminal()));
     match &cli.command {
         Command::Init(args) => return init::write(args),
-        Command::Merge(args) => return merge(args),
+        Command::Merge(args) => return merge(args, cli.config.as_deref()),
         Command::Completions { shell } => return completions(*shell),
         Command::Run(_) | Command::List(_) | Command::Check => {}
     }
@@ -117,9 +117,15 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
 }
 
 /// `gate merge`: the shards' reports as one.
-fn merge(args: &MergeArgs) -> Result<i32, Error> {
+/// The gates come in config order when the config can be found (the shards
+/// ran from it), else in the order of the files given.
+fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
     let files = ReportFiles::create(&args.output)?;
-    let report = report::merge::read_and_merge(&args.files)?;
+    let mut report = report::merge::read_and_merge(&args.files)?;
+    if let Ok(config) = load(config) {
+        let ids: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
+        report::merge::order_as(&mut report, &ids);
+    }
     match args.output.format {
         Format::Human => human::print_report(&report, args.quiet, false),
         Format::Json => report::print(&report.to_json()),

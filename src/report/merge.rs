@@ -72,3 +72,14 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
         gates,
     })
 }
+
+/// Puts the gates of `report` in the order of `ids` (a config's gates);
+/// gates the config does not have keep their place after those it has.
+pub fn order_as(report: &mut Report, ids: &[&str]) {
+    let rank = |id: &str| {
+        ids.iter()
+            .position(|known| *known == id)
+            .unwrap_or(ids.len())
+    };
+    report.gates.sort_by_key(|gate| rank(&gate.gate.id));
+}
