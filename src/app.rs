@@ -109,7 +109,7 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         None => report::print(&report.to_json()),
     }
     files.write(&report)?;
-    github::report(&report)?;
+    github::report(&report, args.output.format == Format::Json)?;
     if let Some(notify) = &config.settings.notify {
         notify::send(notify, &report, &plan.redactor, &environment);
     }
@@ -131,7 +131,7 @@ fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
         Format::Json => report::print(&report.to_json()),
     }
     files.write(&report)?;
-    github::report(&report)?;
+    github::report(&report, args.output.format == Format::Json)?;
     Ok(report::exit_code(&report, false))
 }
 

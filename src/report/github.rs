@@ -9,12 +9,17 @@ use crate::config::Severity;
 use crate::error::Error;
 use crate::event::Status;
 
-/// In GitHub Actions, prints the annotations and appends the step summary.
-pub fn report(report: &Report) -> Result<(), Error> {
+/// In GitHub Actions, prints the annotations (on stdout, or on stderr when
+/// stdout holds the JSON report; the runner reads both) and appends the
+/// step summary.
+pub fn report(report: &Report, stdout_is_json: bool) -> Result<(), Error> {
     if std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true") {
         return Ok(());
     }
-    print(&annotations(report));
+    match stdout_is_json {
+        true => eprint!("{}", annotations(report)),
+        false => print(&annotations(report)),
+    }
     match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         Some(path) => append(path.as_ref(), &markdown::render(report)),
         None => Ok(()),
