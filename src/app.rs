@@ -111,7 +111,10 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     files.write(&report)?;
     github::report(&report, args.output.format == Format::Json)?;
     if let Some(notify) = &config.settings.notify {
-        notify::send(notify, &report, &plan.redactor, &environment);
+        // The webhook URL sees [env] too, as every interpolated string does.
+        let mut variables = environment;
+        variables.extend(plan.env.iter().cloned());
+        notify::send(notify, &report, &plan.redactor, &variables);
     }
     Ok(report::exit_code(&report, run.interrupted))
 }

@@ -1,10 +1,215 @@
 //! `gate init`: a starter gates.toml from a template.
+//!
+//! The templates live in `src/templates/` and are compiled into the binary.
+//! Each is parsed before it is written, so the message can count its gates
+//! (and a template that stopped validating is never written).
 
-use crate::cli::InitArgs;
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::Path;
+
+use crate::cli::{InitArgs, Template};
+use crate::config::{self, Source};
 use crate::error::{EXIT_PASS, Error};
+use crate::report;
+
+/// One starter gates.toml.
+struct Starter {
+    /// The `--template` value, for messages.
+    name: &'static str,
+    text: &'static str,
+    /// Variables with no default that `gate run` needs, and the gate that reads each.
+    variables: &'static [(&'static str, &'static str)],
+}
+
+fn starter(template: Template) -> Starter {
+    match template {
+        Template::Generic => Starter {
+            name: "generic",
+            text: include_str!("templates/generic.toml"),
+            variables: &[],
+        },
+        Template::Python => Starter {
+            name: "python",
+            text: include_str!("templates/python.toml"),
+            variables: &[("ADMIN_TOKEN", "admin-health")],
+        },
+        Template::Node => Starter {
+            name: "node",
+            text: include_str!("templates/node.toml"),
+            variables: &[],
+        },
+    }
+}
 
 /// Writes the template `args` asks for (never over a file, unless forced).
 pub fn write(args: &InitArgs) -> Result<i32, Error> {
-    let _ = args;
+    let starter = starter(args.template);
+    let config = config::parse(Source {
+        path: args.path.clone(),
+        text: starter.text.to_owned(),
+    })?;
+    save(&args.path, starter.text, args.force)?;
+    report::print(&message(
+        &starter,
+        &args.path,
+        config.gates.len(),
+        std::env::var_os("GATE_CONFIG").is_some_and(|v| !v.is_empty()),
+    ));
     Ok(EXIT_PASS)
+}
+
+/// Writes `text` to `path`, creating its directory; an existing file is an
+/// error unless `force`.
+fn save(path: &Path, text: &str, force: bool) -> Result<(), Error> {
+    let cannot_write =
+        |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()), None);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(cannot_write)?;
+    }
+    let mut options = OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        // Atomic: no window between "does it exist?" and creating it.
+        options.create_new(true);
+    }
+    match options.open(path) {
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(Error::usage(
+            format!("{} already exists", path.display()),
+            Some("pass --force to overwrite it".to_owned()),
+        )),
+        Err(e) => Err(cannot_write(e)),
+        Ok(mut file) => file.write_all(text.as_bytes()).map_err(cannot_write),
+    }
+}
+
+/// What was written and what to do next. The next step names the file with
+/// `-c` unless a plain `gate` would find it: `gates.toml` in the current
+/// directory, and no `$GATE_CONFIG` pointing elsewhere.
+fn message(starter: &Starter, path: &Path, gates: usize, gate_config_set: bool) -> String {
+    let in_cwd = path
+        .parent()
+        .is_none_or(|p| p.as_os_str().is_empty() || p == Path::new("."));
+    let found = in_cwd && path.file_name() == Some(config::FILE_NAME.as_ref()) && !gate_config_set;
+    let gate = if found {
+        "gate".to_owned()
+    } else {
+        format!("gate -c {}", shell_quote(&path.display().to_string()))
+    };
+    let mut text = format!(
+        "wrote {} ({} template, {gates} gate{}); try: {gate} check && {gate} run --dry-run\n",
+        path.display(),
+        starter.name,
+        if gates == 1 { "" } else { "s" },
+    );
+    for (variable, gate_id) in starter.variables {
+        text.push_str(&format!(
+            "note: set {variable} first: gate `{gate_id}` reads it\n"
+        ));
+    }
+    text
+}
+
+/// `text` as one word for sh: as is when that is safe, else single-quoted.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::plan::{self, Environment, Options};
+
+    const ALL: [Template; 3] = [Template::Generic, Template::Python, Template::Node];
+
+    fn parse(template: Template) -> config::Config {
+        config::parse(Source {
+            path: PathBuf::from("gates.toml"),
+            text: starter(template).text.to_owned(),
+        })
+        .unwrap_or_else(|e| panic!("{} template: {e}", starter(template).name))
+    }
+
+    fn environment(variables: &[&str]) -> Environment {
+        variables
+            .iter()
+            .map(|name| (name.to_string(), "value-of-test".to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_template_is_valid() {
+        for template in ALL {
+            assert!(!parse(template).gates.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_listed_variables_are_exactly_those_a_run_needs() {
+        for template in ALL {
+            let config = parse(template);
+            let starter = starter(template);
+            let names: Vec<&str> = starter.variables.iter().map(|(name, _)| *name).collect();
+            let all = plan::build(&config, &Options::default(), &environment(&names));
+            assert!(all.is_ok(), "{} template: {:?}", starter.name, all.err());
+            for missing in &names {
+                let rest: Vec<&str> = names.iter().copied().filter(|n| n != missing).collect();
+                let error = plan::build(&config, &Options::default(), &environment(&rest))
+                    .err()
+                    .unwrap_or_else(|| panic!("{} template runs without {missing}", starter.name))
+                    .to_string();
+                assert!(error.contains(missing), "{error}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_next_step_finds_the_file() {
+        let generic = starter(Template::Generic);
+        let plain = "try: gate check && gate run --dry-run\n";
+        assert!(message(&generic, Path::new("gates.toml"), 5, false).ends_with(plain));
+        assert!(message(&generic, Path::new("./gates.toml"), 5, false).ends_with(plain));
+        assert!(
+            message(&generic, Path::new("gates.toml"), 5, true)
+                .ends_with("try: gate -c gates.toml check && gate -c gates.toml run --dry-run\n")
+        );
+        assert!(
+            message(&generic, Path::new("ci/my gates.toml"), 1, false).ends_with(
+                "(generic template, 1 gate); try: gate -c 'ci/my gates.toml' check \
+                 && gate -c 'ci/my gates.toml' run --dry-run\n"
+            )
+        );
+    }
+
+    #[test]
+    fn a_needed_variable_is_named() {
+        let text = message(
+            &starter(Template::Python),
+            Path::new("gates.toml"),
+            24,
+            false,
+        );
+        assert_eq!(
+            text,
+            "wrote gates.toml (python template, 24 gates); try: gate check && gate run --dry-run\n\
+             note: set ADMIN_TOKEN first: gate `admin-health` reads it\n"
+        );
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote("ci/gates.toml"), "ci/gates.toml");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
 }

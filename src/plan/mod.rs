@@ -45,6 +45,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Masks the secrets of this run's environment in every output.
     pub redactor: Arc<Redactor>,
+    /// `[env]`, interpolated.
+    pub env: Vec<(String, String)>,
 }
 
 /// One selected gate, ready to execute.
@@ -137,6 +139,7 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         concurrency,
         steps,
         redactor,
+        env: global_env,
     })
 }
 

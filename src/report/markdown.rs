@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{GateRecord, Outcome, Report, by_section, style};
+use super::{GateRecord, Outcome, Report, by_section, origin, style};
 use crate::event::Status;
 
 /// `report` as a Markdown checklist.
@@ -36,9 +36,10 @@ fn header(report: &Report) -> String {
         ("Date", report.started_at.clone()),
         (
             "Commit",
-            commit(Path::new(&report.config)).unwrap_or_else(|| "(not a git repository)".into()),
+            origin::commit(Path::new(&report.config))
+                .unwrap_or_else(|| "(not a git repository)".into()),
         ),
-        ("Host", host()),
+        ("Host", origin::host().unwrap_or_else(|| "(unknown)".into())),
         ("Config", format!("`{}`", report.config)),
         ("Outcome", format!("**{verdict}**: {}", counts.join(", "))),
     ];
@@ -67,7 +68,7 @@ fn item(gate: &GateRecord) -> String {
     let reason = gate
         .reason
         .as_deref()
-        .map(|r| format!(": {}", one_line(r)))
+        .map(|r| format!(": {}", origin::one_line(r)))
         .unwrap_or_default();
     let warn = if gate.gate.severity == crate::config::Severity::Warn {
         " (warn)"
@@ -105,38 +106,4 @@ fn sign_off(report: &Report) -> String {
         text.push_str(&line);
     }
     text
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `git rev-parse HEAD` in the config's directory, when it is in a repository.
-fn commit(config: &Path) -> Option<String> {
-    let dir = config
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty() && d.is_dir())
-        .unwrap_or(Path::new("."));
-    duct::cmd!("git", "rev-parse", "HEAD")
-        .dir(dir)
-        .stderr_null()
-        .unchecked()
-        .stdout_capture()
-        .run()
-        .ok()
-        .filter(|output| output.status.success())
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-        .filter(|commit| !commit.is_empty())
-}
-
-/// This machine's host name.
-fn host() -> String {
-    let mut buffer = [0u8; 256];
-    // SAFETY: gethostname writes at most `buffer.len()` bytes into the buffer.
-    let result = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
-    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
-    match result {
-        0 => String::from_utf8_lossy(&buffer[..end]).into_owned(),
-        _ => "(unknown)".to_owned(),
-    }
 }

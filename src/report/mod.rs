@@ -8,6 +8,7 @@ pub mod list;
 pub mod markdown;
 pub mod merge;
 pub mod model;
+pub mod origin;
 mod style;
 
 use std::io::Write;

@@ -5,6 +5,8 @@ mod harness;
 mod config_errors;
 mod execution;
 mod http;
+mod init;
+mod notify;
 mod processes;
 mod reports;
 mod secrets;
