@@ -123,8 +123,9 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
 /// The gates come in config order when the config can be found (the shards
 /// ran from it), else in the order of the files given.
 fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
-    let files = ReportFiles::create(&args.output)?;
+    // Inputs first: an output may overwrite one of them.
     let mut report = report::merge::read_and_merge(&args.files)?;
+    let files = ReportFiles::create(&args.output)?;
     if let Ok(config) = load(config) {
         let ids: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
         report::merge::order_as(&mut report, &ids);

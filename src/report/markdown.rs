@@ -17,7 +17,6 @@ pub fn render(report: &Report) -> String {
             text.push_str(&item(gate));
         }
     }
-    text.push_str(&sign_off(report));
     text
 }
 
@@ -53,57 +52,35 @@ fn header(report: &Report) -> String {
     format!("# Deployment checklist: {verdict}\n\n| | |\n|---|---|\n{rows}")
 }
 
-/// `- [x] Name (`id`): passed in 1.20s` or `- [ ] ...: **failed** in 3ms: exit status 1`
+/// `- [x] Name (`id`): passed in 1.20s`, `- [ ] ...: **failed** in 3ms: exit status 1`,
+/// `- [ ] Team notified (`team-notified`): **pending**: confirm, then `gate run --ack team-notified``
 fn item(gate: &GateRecord) -> String {
     let done = if gate.status == Status::Passed {
         "x"
     } else {
         " "
     };
-    let status = match gate.status {
-        Status::Passed => "passed".to_owned(),
-        other => format!("**{}**", other.as_str()),
+    let (name, id) = (&gate.gate.name, &gate.gate.id);
+    let warn = match gate.gate.severity {
+        crate::config::Severity::Warn => " (warn)",
+        crate::config::Severity::Block => "",
     };
-    let duration = style::duration(Duration::from_millis(gate.duration_ms));
-    let reason = gate
-        .reason
-        .as_deref()
-        .map(|r| format!(": {}", origin::one_line(r)))
-        .unwrap_or_default();
-    let warn = if gate.gate.severity == crate::config::Severity::Warn {
-        " (warn)"
-    } else {
-        ""
+    let outcome = match (gate.gate.kind.as_str(), gate.status) {
+        // Manual gates are the sign-off items: say how they were, or are to be, confirmed.
+        ("manual", Status::Passed) => format!("confirmed with `--ack {id}`"),
+        ("manual", Status::Pending) => format!("**pending**: confirm, then `gate run --ack {id}`"),
+        (_, status) => {
+            let status = match status {
+                Status::Passed => "passed".to_owned(),
+                other => format!("**{}**", other.as_str()),
+            };
+            let duration = style::duration(Duration::from_millis(gate.duration_ms));
+            let reason = gate
+                .reason
+                .as_deref()
+                .map(|r| format!(": {}", origin::one_line(r)));
+            format!("{status} in {duration}{}", reason.unwrap_or_default())
+        }
     };
-    format!(
-        "- [{done}] {} (`{}`){warn}: {status} in {duration}{reason}\n",
-        gate.gate.name, gate.gate.id
-    )
-}
-
-/// The manual gates: what is still to be confirmed, and what was.
-fn sign_off(report: &Report) -> String {
-    let manual: Vec<&GateRecord> = report
-        .gates
-        .iter()
-        .filter(|g| g.gate.kind == "manual")
-        .collect();
-    if manual.is_empty() {
-        return String::new();
-    }
-    let mut text = String::from("\n## Sign-off\n\n");
-    for gate in manual {
-        let line = match gate.status {
-            Status::Passed => format!(
-                "- [x] {}: confirmed with `--ack {}`\n",
-                gate.gate.name, gate.gate.id
-            ),
-            _ => format!(
-                "- [ ] {}: to confirm, then `gate run --ack {}`\n",
-                gate.gate.name, gate.gate.id
-            ),
-        };
-        text.push_str(&line);
-    }
-    text
+    format!("- [{done}] {name} (`{id}`){warn}: {outcome}\n")
 }

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod ci;
 mod config_errors;
 mod execution;
 mod http;
