@@ -108,14 +108,14 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         Some(reporter) => reporter.finish(&report, run.interrupted),
         None => report::print(&report.to_json()),
     }
-    files.write(&report)?;
-    github::report(&report, args.output.format == Format::Json)?;
+    github::report(&report, args.output.format == Format::Json);
     if let Some(notify) = &config.settings.notify {
         // The webhook URL sees [env] too, as every interpolated string does.
         let mut variables = environment;
         variables.extend(plan.env.iter().cloned());
         notify::send(notify, &report, &plan.redactor, &variables);
     }
+    files.write(&report)?;
     Ok(report::exit_code(&report, run.interrupted))
 }
 
@@ -134,8 +134,8 @@ fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
         Format::Human => human::print_report(&report, args.quiet, false),
         Format::Json => report::print(&report.to_json()),
     }
+    github::report(&report, args.output.format == Format::Json);
     files.write(&report)?;
-    github::report(&report, args.output.format == Format::Json)?;
     Ok(report::exit_code(&report, false))
 }
 
@@ -167,6 +167,21 @@ struct ReportFile {
 
 impl ReportFiles {
     fn create(args: &OutputArgs) -> Result<ReportFiles, Error> {
+        let paths: Vec<&PathBuf> = [&args.json, &args.junit, &args.markdown]
+            .into_iter()
+            .flatten()
+            .collect();
+        if let Some(twice) = paths
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| paths[..i].contains(p).then_some(p))
+        {
+            let message = format!(
+                "{} is given for two reports; give each its own file",
+                twice.display()
+            );
+            return Err(Error::usage(message, None));
+        }
         let create = |path: &Option<PathBuf>| path.as_deref().map(ReportFile::create).transpose();
         Ok(ReportFiles {
             json: create(&args.json)?,

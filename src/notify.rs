@@ -210,16 +210,7 @@ fn text(report: &Report, context: &Context) -> String {
         Outcome::Pass => (":white_check_mark:", "PASS"),
         Outcome::Fail => (":x:", "FAIL"),
     };
-    let counts: Vec<String> = report
-        .counts
-        .iter()
-        .filter(|&(_, &n)| n > 0)
-        .map(|(status, n)| format!("{n} {}", status.as_str()))
-        .collect();
-    let counts = match counts.is_empty() {
-        true => "nothing to run".to_owned(),
-        false => counts.join(", "),
-    };
+    let counts = report.counts_summary();
     let mut place = vec![report.config.clone()];
     if let Some(partition) = &report.partition {
         place.push(format!("shard {partition}"));

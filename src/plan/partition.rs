@@ -10,9 +10,11 @@ use crate::config::Config;
 /// are dealt, in config order of their first gate, each to the shard with
 /// the fewest gates so far (the lowest-numbered on a tie).
 pub fn shard(config: &Config, selected: &[usize], index: usize, count: usize) -> Vec<usize> {
+    let groups = groups(config, selected);
+    // Shards past the number of groups stay empty under this dealing.
+    let count = count.min(groups.len()).max(1);
     let mut sizes = vec![0usize; count];
     let mut shard_of_group = Vec::new();
-    let groups = groups(config, selected);
     for group in &groups {
         let smallest = (0..count).min_by_key(|&s| (sizes[s], s)).unwrap_or(0);
         sizes[smallest] += group.len();

@@ -6,41 +6,43 @@ use std::io::Write;
 
 use super::{GateRecord, Report, markdown, print};
 use crate::config::Severity;
-use crate::error::Error;
 use crate::event::Status;
 
 /// In GitHub Actions, prints the annotations (on stdout, or on stderr when
 /// stdout holds the JSON report; the runner reads both) and appends the
-/// step summary.
-pub fn report(report: &Report, stdout_is_json: bool) -> Result<(), Error> {
+/// step summary. A summary that cannot be written is a warning: the run's
+/// outcome is the gates', not the summary's.
+pub fn report(report: &Report, stdout_is_json: bool) {
     if std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true") {
-        return Ok(());
+        return;
     }
     match stdout_is_json {
         true => eprint!("{}", annotations(report)),
         false => print(&annotations(report)),
     }
-    match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        Some(path) => append(path.as_ref(), &markdown::render(report)),
-        None => Ok(()),
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        if let Err(error) = append(path.as_ref(), &markdown::render(report)) {
+            eprintln!("gate: warning: GITHUB_STEP_SUMMARY: {error}");
+        }
     }
 }
 
-/// One workflow command per gate that did not pass; pending manual gates
-/// are sign-off items, not annotations.
+/// One workflow command per gate that did not pass: an error for a
+/// blocking gate, a warning for a warn gate and for a manual gate still to
+/// be signed off.
 pub fn annotations(report: &Report) -> String {
     report
         .gates
         .iter()
-        .filter(|g| !matches!(g.status, Status::Passed | Status::Pending))
+        .filter(|g| g.status != Status::Passed)
         .map(annotation)
         .collect()
 }
 
 fn annotation(gate: &GateRecord) -> String {
-    let level = match gate.gate.severity {
-        Severity::Block => "error",
-        Severity::Warn => "warning",
+    let level = match (gate.gate.severity, gate.status) {
+        (Severity::Block, Status::Pending) | (Severity::Warn, _) => "warning",
+        (Severity::Block, _) => "error",
     };
     let title = escape_property(&format!("{} ({})", gate.gate.name, gate.status.as_str()));
     let reason = gate.reason.as_deref().unwrap_or(gate.status.as_str());
@@ -60,16 +62,12 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn append(path: &std::path::Path, text: &str) -> Result<(), Error> {
-    std::fs::OpenOptions::new()
+fn append(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(path)
-        .and_then(|mut file| file.write_all(text.as_bytes()))
-        .map_err(|source| Error::WriteReport {
-            path: path.to_path_buf(),
-            source,
-        })
+        .open(path)?;
+    file.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

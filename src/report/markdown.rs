@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{GateRecord, Outcome, Report, by_section, origin, style};
+use crate::config::Severity;
 use crate::event::Status;
 
 /// `report` as a Markdown checklist.
@@ -12,7 +13,7 @@ pub fn render(report: &Report) -> String {
     let mut text = header(report);
     let gates: Vec<&GateRecord> = report.gates.iter().collect();
     for (section, gates) in by_section(gates, |g| g.gate.section.as_deref()) {
-        text.push_str(&format!("\n## {}\n\n", section.unwrap_or("Gates")));
+        text.push_str(&format!("\n## {}\n\n", escape(section.unwrap_or("Gates"))));
         for gate in gates {
             text.push_str(&item(gate));
         }
@@ -25,12 +26,6 @@ fn header(report: &Report) -> String {
         Outcome::Pass => "PASS",
         Outcome::Fail => "FAIL",
     };
-    let counts: Vec<String> = report
-        .counts
-        .iter()
-        .filter(|&(_, &n)| n > 0)
-        .map(|(status, n)| format!("{n} {}", status.as_str()))
-        .collect();
     let mut rows = vec![
         ("Date", report.started_at.clone()),
         (
@@ -39,8 +34,11 @@ fn header(report: &Report) -> String {
                 .unwrap_or_else(|| "(not a git repository)".into()),
         ),
         ("Host", origin::host().unwrap_or_else(|| "(unknown)".into())),
-        ("Config", format!("`{}`", report.config)),
-        ("Outcome", format!("**{verdict}**: {}", counts.join(", "))),
+        ("Config", code(&report.config)),
+        (
+            "Outcome",
+            format!("**{verdict}**: {}", report.counts_summary()),
+        ),
     ];
     if let Some(partition) = &report.partition {
         rows.push(("Partition", partition.clone()));
@@ -60,10 +58,14 @@ fn item(gate: &GateRecord) -> String {
     } else {
         " "
     };
-    let (name, id) = (&gate.gate.name, &gate.gate.id);
+    let id = &gate.gate.id;
+    let label = match gate.gate.name == *id {
+        true => format!("`{id}`"),
+        false => format!("{} (`{id}`)", escape(&gate.gate.name)),
+    };
     let warn = match gate.gate.severity {
-        crate::config::Severity::Warn => " (warn)",
-        crate::config::Severity::Block => "",
+        Severity::Warn => " (warn)",
+        Severity::Block => "",
     };
     let outcome = match (gate.gate.kind.as_str(), gate.status) {
         // Manual gates are the sign-off items: say how they were, or are to be, confirmed.
@@ -78,9 +80,45 @@ fn item(gate: &GateRecord) -> String {
             let reason = gate
                 .reason
                 .as_deref()
-                .map(|r| format!(": {}", origin::one_line(r)));
+                .map(|r| format!(": {}", code(&origin::one_line(r))));
             format!("{status} in {duration}{}", reason.unwrap_or_default())
         }
     };
-    format!("- [{done}] {name} (`{id}`){warn}: {outcome}\n")
+    format!("- [{done}] {label}{warn}: {outcome}\n")
+}
+
+/// `text` with Markdown's punctuation escaped, so it shows as written.
+fn escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match "\\`*_[]<>|&~".contains(c) {
+            true => vec!['\\', c],
+            false => vec![c],
+        })
+        .collect()
+}
+
+/// `text` as a code span, its fence longer than any run of backticks in it.
+fn code(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{code, escape};
+
+    #[test]
+    fn names_and_reasons_show_as_written() {
+        assert_eq!(escape("a <b> *c*"), "a \\<b\\> \\*c\\*");
+        assert_eq!(code("needs `x` now"), "``needs `x` now``");
+        assert_eq!(code("needs `x`"), "`` needs `x` ``");
+        assert_eq!(code("`x`"), "`` `x` ``");
+        assert_eq!(code("plain"), "`plain`");
+    }
 }

@@ -51,6 +51,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
             gates.push(gate.clone());
         }
     }
+    check_shards(&reports)?;
     let failed = reports.iter().any(|r| r.outcome == Outcome::Fail)
         || gates.iter().any(|g| g.fails_run(false));
     Ok(Report {
@@ -71,6 +72,38 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
         counts: counts(&gates),
         gates,
     })
+}
+
+/// Reports of shards (`partition` set) must be all N shards of one run:
+/// a missing shard would otherwise pass unnoticed.
+fn check_shards(reports: &[Report]) -> Result<(), String> {
+    let shards: Vec<(usize, usize)> = reports
+        .iter()
+        .filter_map(|r| {
+            r.partition
+                .as_deref()?
+                .parse::<crate::cli::Partition>()
+                .ok()
+        })
+        .map(|p| (p.index, p.count))
+        .collect();
+    let Some(&(_, count)) = shards.first() else {
+        return Ok(());
+    };
+    if shards.iter().any(|&(_, n)| n != count) {
+        return Err(
+            "the reports are shards of different partitions (K/N with different N)".to_owned(),
+        );
+    }
+    let missing: Vec<String> = (1..=count)
+        .filter(|k| !shards.iter().any(|&(i, _)| i == *k))
+        .map(|k| format!("{k}/{count}"))
+        .collect();
+    match (missing.is_empty(), shards.len() == count) {
+        (true, true) => Ok(()),
+        (false, _) => Err(format!("shard {} is missing", missing.join(", "))),
+        (true, false) => Err("a shard is given twice".to_owned()),
+    }
 }
 
 /// Puts the gates of `report` in the order of `ids` (a config's gates);

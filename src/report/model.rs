@@ -144,6 +144,20 @@ impl Report {
         }
     }
 
+    /// `12 passed, 1 failed, 1 pending`: the counts that are not 0.
+    pub fn counts_summary(&self) -> String {
+        let parts: Vec<String> = self
+            .counts
+            .iter()
+            .filter(|&(_, &n)| n > 0)
+            .map(|(status, n)| format!("{n} {}", status.as_str()))
+            .collect();
+        match parts.is_empty() {
+            true => "nothing to run".to_owned(),
+            false => parts.join(", "),
+        }
+    }
+
     /// The report as pretty JSON, with a final newline.
     pub fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).expect("the report serializes");
