@@ -4,6 +4,7 @@ mod harness;
 
 mod ci;
 mod config_errors;
+mod example;
 mod execution;
 mod http;
 mod init;
