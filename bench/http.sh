@@ -22,6 +22,9 @@
 # when the script exits.
 set -euo pipefail
 
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 TOOLS=$ROOT/bench/.tools
@@ -54,10 +57,7 @@ RESULTS=$WORK/results.tsv   # tool, median_s, min_s, max_s, other_cores, server_
 
 # ---------------------------------------------------------------- helpers
 
-say() { printf '%s\n' "$*"; }
 
-# Quote one word for hyperfine -N (which splits commands like a POSIX shell).
-q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 cmdline() {
     local out="" w
     for w in "$@"; do out+="$(q "$w") "; done
@@ -66,10 +66,6 @@ cmdline() {
 
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
-# CPU seconds spent by the whole machine so far (all cores, busy time only).
-cpu_busy_s() {
-    awk -v hz="$(getconf CLK_TCK)" '/^cpu / {printf "%.2f\n", ($2 + $3 + $4 + $7 + $8) / hz}' /proc/stat
-}
 
 # CPU seconds (user + system) used so far by nginx: its master and workers.
 server_cpu_s() {
@@ -173,19 +169,6 @@ check_gate_http() {
     fi
 }
 
-# Other work on the machine skews every figure: warn when the CPUs are busy.
-check_idle() {
-    local a b busy
-    a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat)
-    sleep 1
-    b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat)
-    busy=$(awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; print (d > 0 ? int(100 * (y[1] - x[1]) / d) : 0)}')
-    if ((busy > 10)); then
-        say "WARNING: the CPUs were ${busy}% busy before the run; figures will be slower and noisier than on an idle machine"
-    else
-        say "CPUs idle before the run (${busy}% busy)"
-    fi
-}
 
 print_versions() {
     say "machine: $(nproc) cores, $(uname -sm); $(date -u +%Y-%m-%dT%H:%MZ)"

@@ -18,6 +18,9 @@
 # Never touches the network: install the tools first with bench/setup.sh.
 set -euo pipefail
 
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 TOOLS=$ROOT/bench/.tools
@@ -52,10 +55,7 @@ RESULTS=$WORK/results.tsv   # scenario, tool, median_s, peak_kib, note
 
 # ---------------------------------------------------------------- helpers
 
-say() { printf '%s\n' "$*"; }
 
-# Quote one word for hyperfine -N (which splits commands like a POSIX shell).
-q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 cmdline() {
     local out="" w
     for w in "$@"; do out+="$(q "$w") "; done
@@ -64,10 +64,6 @@ cmdline() {
 
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
-# CPU seconds spent by the whole machine so far (all cores, busy time only).
-cpu_busy_s() {
-    awk -v hz="$(getconf CLK_TCK)" '/^cpu / {printf "%.2f\n", ($2 + $3 + $4 + $7 + $8) / hz}' /proc/stat
-}
 
 # Median, min and max (seconds) of a hyperfine JSON export, and how many cores
 # other processes kept busy meanwhile: machine CPU time over the benchmark
@@ -165,19 +161,6 @@ find_tools() {
     fi
 }
 
-# Other work on the machine skews every figure: warn when the CPUs are busy.
-check_idle() {
-    local a b busy
-    a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat)
-    sleep 1
-    b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat)
-    busy=$(awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; print (d > 0 ? int(100 * (y[1] - x[1]) / d) : 0)}')
-    if ((busy > 10)); then
-        say "WARNING: the CPUs were ${busy}% busy before the run; figures will be slower and noisier than on an idle machine"
-    else
-        say "CPUs idle before the run (${busy}% busy)"
-    fi
-}
 
 print_versions() {
     say "machine: $(nproc) cores, $(uname -sm); $(date -u +%Y-%m-%dT%H:%MZ)"

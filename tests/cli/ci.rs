@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::Test;
-use crate::harness::Run;
+use crate::harness::{Run, is_rfc3339};
 
 /// One gate of each status (acked with `--ack approved`), in three
 /// sections plus gates with no section.
@@ -388,41 +388,6 @@ fn sections(markdown: &str) -> BTreeMap<String, Vec<String>> {
     sections
 }
 
-/// `2026-11-22T14:00:00Z`, `2026-11-22T14:00:00.123+01:00`, ...
-fn is_iso8601(text: &str) -> bool {
-    let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| range.clone().all(|i| b[i].is_ascii_digit());
-    if b.len() < 20 || !digits(0..4) || !digits(5..7) || !digits(8..10) {
-        return false;
-    }
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-        return false;
-    }
-    if !digits(11..13) || !digits(14..16) || !digits(17..19) {
-        return false;
-    }
-    let mut rest = &text[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let end = fraction
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(fraction.len());
-        if end == 0 {
-            return false;
-        }
-        rest = &fraction[end..];
-    }
-    rest == "Z" || (rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')))
-}
-
-#[test]
-fn iso8601_checker() {
-    assert!(is_iso8601("2026-11-22T14:00:00Z"));
-    assert!(is_iso8601("2026-11-22T14:00:00.25+01:00"));
-    assert!(!is_iso8601("2026-11-22 14:00:00Z"));
-    assert!(!is_iso8601("22/11/2026"));
-    assert!(!is_iso8601("2026-11-22T14:00:00"));
-}
-
 /// This machine's host name.
 fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -466,7 +431,7 @@ fn markdown_header_has_date_commit_host_config_and_outcome() {
     assert!(markdown.starts_with("# "), "a title first\n{markdown}");
 
     let date = header_row(&markdown, "Date");
-    assert!(is_iso8601(&date), "date {date:?}");
+    assert!(is_rfc3339(&date), "date {date:?}");
     assert_eq!(date, report["started_at"].as_str().unwrap());
     assert_eq!(commit.len(), 40, "{commit}");
     assert!(

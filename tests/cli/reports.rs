@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::Test;
-use crate::harness::mkfifo;
+use crate::harness::{is_rfc3339, mkfifo};
 
 /// One gate of every status a command or manual gate can end with. Run with
 /// `-j 1`: the warn gates end before `bad` fails fast and cancels `cancelled`.
@@ -52,44 +52,6 @@ needs = ["build"]
 run = "true"
 "#;
 
-fn is_rfc3339(text: &str) -> bool {
-    let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| {
-        b.get(range.clone())
-            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
-    };
-    let at = |i: usize, c: u8| b.get(i) == Some(&c);
-    if !(digits(0..4)
-        && at(4, b'-')
-        && digits(5..7)
-        && at(7, b'-')
-        && digits(8..10)
-        && (at(10, b'T') || at(10, b't'))
-        && digits(11..13)
-        && at(13, b':')
-        && digits(14..16)
-        && at(16, b':')
-        && digits(17..19))
-    {
-        return false;
-    }
-    let mut rest = &text[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let end = fraction
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(fraction.len());
-        if end == 0 {
-            return false;
-        }
-        rest = &fraction[end..];
-    }
-    match rest.as_bytes() {
-        [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
-        _ => false,
-    }
-}
-
 fn keys(object: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = object
         .as_object()
@@ -99,14 +61,6 @@ fn keys(object: &Value) -> Vec<&str> {
         .collect();
     keys.sort_unstable();
     keys
-}
-
-#[test]
-fn rfc3339_checker() {
-    assert!(is_rfc3339("2026-11-22T14:00:00Z"));
-    assert!(is_rfc3339("2026-11-22T14:00:00.123+01:00"));
-    assert!(!is_rfc3339("2026-11-22 14:00:00"));
-    assert!(!is_rfc3339("2026-11-22T14:00:00"));
 }
 
 #[test]
