@@ -261,33 +261,43 @@ fn post(url: &Url, body: String) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    // An interrupt ends the wait for the webhook (gate's own SIGINT handler
+    // from the run is still installed, so nothing else would).
     runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {}", e.without_url()))?;
-        let response = client
-            .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(describe)?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
+        tokio::select! {
+            result = exchange(url, body) => result,
+            _ = tokio::signal::ctrl_c() => Err("interrupted".to_owned()),
         }
-        let answer = response.text().await.unwrap_or_default();
-        let answer: String = origin::one_line(&answer)
-            .chars()
-            .take(ANSWER_LIMIT)
-            .collect();
-        Err(match answer.is_empty() {
-            true => format!("the webhook answered {status}"),
-            false => format!("the webhook answered {status}: {answer}"),
-        })
+    })
+}
+
+/// Sends `body` and reads the answer.
+async fn exchange(url: &Url, body: String) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(TIMEOUT)
+        .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP client: {}", e.without_url()))?;
+    let response = client
+        .post(url.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(describe)?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let answer = response.text().await.unwrap_or_default();
+    let answer: String = origin::one_line(&answer)
+        .chars()
+        .take(ANSWER_LIMIT)
+        .collect();
+    Err(match answer.is_empty() {
+        true => format!("the webhook answered {status}"),
+        false => format!("the webhook answered {status}: {answer}"),
     })
 }
 
