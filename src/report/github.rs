@@ -1,6 +1,7 @@
 //! GitHub Actions (`GITHUB_ACTIONS=true`): an `::error` annotation for each
-//! blocking gate that did not pass (`::warning` for warn gates), and the
-//! Markdown checklist appended to `$GITHUB_STEP_SUMMARY`.
+//! blocking gate that did not pass (`::warning` for warn gates and for manual
+//! gates still pending), and the Markdown checklist appended to
+//! `$GITHUB_STEP_SUMMARY`.
 
 use std::io::Write;
 
