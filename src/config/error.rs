@@ -31,8 +31,9 @@ pub enum Error {
     Invalid(Box<Diagnostic>),
 }
 
+#[cfg(test)]
 impl Error {
-    /// The diagnostic of an [`Error::Invalid`].
+    /// The diagnostic of an [`Error::Invalid`] (for the tests of the config module).
     pub fn diagnostic(&self) -> Option<&Diagnostic> {
         match self {
             Error::Invalid(diagnostic) => Some(diagnostic),

@@ -277,8 +277,13 @@ fn interpolate_value(
             }
             InterpolateError::Syntax { message } => message,
         };
-        Error::from(crate::config::Error::Invalid(Box::new(
-            config.source.diagnostic(value.span.clone(), message),
-        )))
+        config_error(config, &value.span, message)
     })
+}
+
+/// A config error in `config` at `span`.
+fn config_error(config: &Config, span: &crate::config::Span, message: String) -> Error {
+    Error::from(crate::config::Error::from(
+        config.source.diagnostic(span.clone(), message),
+    ))
 }

@@ -7,8 +7,8 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::config::{
-    self, Check, Config, Http, Located, StatusRule, Tls, check_header_value, parse_duration,
-    parse_port, parse_url, regex_error,
+    Check, Config, Http, Located, StatusRule, Tls, check_header_value, parse_duration, parse_port,
+    parse_url, regex_error,
 };
 use crate::error::Error;
 
@@ -214,7 +214,5 @@ fn json_strings<T>(value: &Value, at: &Located<T>, resolve: &Resolve) -> Result<
 
 /// A config error at `at`.
 fn invalid(config: &Config, at: &Located<String>, message: String) -> Error {
-    Error::from(config::Error::Invalid(Box::new(
-        config.source.diagnostic(at.span.clone(), message),
-    )))
+    super::config_error(config, &at.span, message)
 }
