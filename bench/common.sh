@@ -24,3 +24,13 @@ check_idle() {
         say "CPUs idle before the run (${busy}% busy)"
     fi
 }
+
+# $GATE as an absolute path, or empty (gate skipped) when it is not built.
+find_gate() {
+    if [[ -x $GATE ]]; then
+        GATE=$(realpath "$GATE")
+    else
+        say "gate binary '$GATE' not found: skipping gate (build it: cargo build --release)"
+        GATE=""
+    fi
+}

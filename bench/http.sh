@@ -148,12 +148,7 @@ find_tools() {
         HURL=""
     }
 
-    if [[ -x $GATE ]]; then
-        GATE=$(realpath "$GATE")
-    else
-        say "gate binary '$GATE' not found: skipping gate (build it: cargo build --release)"
-        GATE=""
-    fi
+    find_gate
 }
 
 # gate takes part only once it accepts an HTTP gate: `gate check` on a

@@ -153,12 +153,7 @@ find_tools() {
         TASK=""
     }
 
-    if [[ -x $GATE ]]; then
-        GATE=$(realpath "$GATE")
-    else
-        say "gate binary '$GATE' not found: skipping gate (build it: cargo build --release)"
-        GATE=""
-    fi
+    find_gate
 }
 
 

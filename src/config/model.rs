@@ -231,6 +231,13 @@ pub struct Tls {
     pub insecure: bool,
 }
 
+impl Config {
+    /// The index in `gates` of the gate with `id`.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.gates.iter().position(|gate| gate.id == id)
+    }
+}
+
 impl Gate {
     /// True for `manual = true` gates, which are confirmed, not executed.
     pub fn is_manual(&self) -> bool {

@@ -225,7 +225,7 @@ fn step(
     let needs = gate
         .needs
         .iter()
-        .filter_map(|id| selected.iter().position(|&i| &config.gates[i].id == id))
+        .filter_map(|id| position_in(config, selected, id))
         .collect();
     Ok(Step {
         gate: gate.clone(),
@@ -279,6 +279,13 @@ fn interpolate_value(
         };
         config_error(config, &value.span, message)
     })
+}
+
+/// The position in `selected` (config indices, ascending) of the gate with `id`.
+fn position_in(config: &Config, selected: &[usize], id: &str) -> Option<usize> {
+    config
+        .index_of(id)
+        .and_then(|index| selected.binary_search(&index).ok())
 }
 
 /// A config error in `config` at `span`.

@@ -44,7 +44,7 @@ fn groups(config: &Config, selected: &[usize]) -> Vec<Vec<usize>> {
     }
     for (position, &gate) in selected.iter().enumerate() {
         for need in &config.gates[gate].needs {
-            if let Some(other) = selected.iter().position(|&g| &config.gates[g].id == need) {
+            if let Some(other) = super::position_in(config, selected, need) {
                 let (a, b) = (root(&mut parent, position), root(&mut parent, other));
                 parent[a.max(b)] = a.min(b);
             }

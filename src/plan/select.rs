@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::{Config, Gate, Profile, suggest};
+use crate::config::{Config, Profile, suggest};
 use crate::error::Error;
 
 /// What the command line asked for.
@@ -133,13 +133,9 @@ fn with_needs(config: &Config, chosen: Vec<usize>) -> Vec<usize> {
                 config.gates[index]
                     .needs
                     .iter()
-                    .filter_map(|id| position(config, id)),
+                    .filter_map(|id| config.index_of(id)),
             );
         }
     }
     selected.into_iter().collect()
-}
-
-fn position(config: &Config, id: &str) -> Option<usize> {
-    config.gates.iter().position(|gate: &Gate| gate.id == id)
 }
