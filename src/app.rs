@@ -4,11 +4,13 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::check::Resources;
 use crate::cli::{
     Cli, ColorChoice, Command, Format, ListArgs, MergeArgs, OutputArgs, RunArgs, SelectArgs,
 };
 use crate::config::{self, Config};
 use crate::error::{EXIT_PASS, Error};
+use crate::event::Event;
 use crate::exec;
 use crate::plan::{self, Environment, Options, Selection};
 use crate::report::{self, Report, github, human, junit, markdown};
@@ -97,11 +99,19 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     let mut reporter =
         (args.output.format == Format::Human).then(|| human::Human::new(&plan, human_options));
     let stream = args.verbose && reporter.is_some();
-    let run = runtime.block_on(exec::execute(Arc::clone(&plan), stream, &mut |event| {
+    let resources = Arc::new(Resources::default());
+    let mut on_event = |event: &Event| {
         if let Some(reporter) = &mut reporter {
             reporter.on_event(event);
         }
-    }));
+    };
+    let execute = exec::execute(
+        Arc::clone(&plan),
+        Arc::clone(&resources),
+        stream,
+        &mut on_event,
+    );
+    let run = runtime.block_on(execute);
     let partition = args.partition.map(|p| p.to_string());
     let report = Report::of_run(&plan, &run, &config.source.path, partition);
     match &mut reporter {
@@ -113,7 +123,8 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         // The webhook URL sees [env] too, as every interpolated string does.
         let mut variables = environment;
         variables.extend(plan.env.iter().cloned());
-        notify::send(notify, &report, &plan.redactor, &variables);
+        let send = notify::send(notify, &report, &plan.redactor, &variables, &resources.http);
+        runtime.block_on(send);
     }
     files.write(&report)?;
     Ok(report::exit_code(&report, run.interrupted))

@@ -5,6 +5,7 @@
 //! `exec` runs them and emits `event`s, and `report` shows them.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -38,13 +38,13 @@
 //! stderr, the URL's path and query shown as `***`.
 
 use std::collections::BTreeMap;
-use std::error::Error as _;
 use std::path::Path;
 use std::time::Duration;
 
 use reqwest::Url;
 use serde::Serialize;
 
+use crate::check::http::client::{Clients, NoResponse, parse_url};
 use crate::config::{InterpolateError, Notify, NotifyOn, interpolate};
 use crate::event::Status;
 use crate::plan::Environment;
@@ -58,13 +58,20 @@ const TEXT_LIMIT: usize = 10;
 /// Most characters of a refusing webhook's answer quoted in the warning.
 const ANSWER_LIMIT: usize = 200;
 
-/// POSTs the summary of `report` to `notify`'s URL when it asks for it;
-/// trouble is a warning on stderr, never an error.
-pub fn send(notify: &Notify, report: &Report, redactor: &Redactor, environment: &Environment) {
+/// POSTs the summary of `report` to `notify`'s URL when it asks for it,
+/// with the run's HTTP `clients`; trouble is a warning on stderr, never an
+/// error.
+pub async fn send(
+    notify: &Notify,
+    report: &Report,
+    redactor: &Redactor,
+    environment: &Environment,
+    clients: &Clients,
+) {
     if !wanted(notify.on, report.outcome) {
         return;
     }
-    if let Err(warning) = try_send(notify, report, redactor, environment) {
+    if let Err(warning) = try_send(notify, report, redactor, environment, clients).await {
         eprintln!("gate: warning: notify: {}", redactor.redact(&warning));
     }
 }
@@ -74,13 +81,14 @@ fn wanted(on: NotifyOn, outcome: Outcome) -> bool {
     on == NotifyOn::Always || outcome == Outcome::Fail
 }
 
-fn try_send(
+async fn try_send(
     notify: &Notify,
     report: &Report,
     redactor: &Redactor,
     environment: &Environment,
+    clients: &Clients,
 ) -> Result<(), String> {
-    let template = &notify.url.value;
+    let template = notify.url.text();
     let text =
         interpolate(template, |name| environment.get(name).cloned()).map_err(
             |error| match error {
@@ -95,24 +103,15 @@ fn try_send(
     if text.trim().is_empty() {
         return Ok(());
     }
-    let url = webhook_url(text.trim())
-        .map_err(|reason| format!("url `{template}` {reason}; no notification sent"))?;
+    // The reason does not repeat the URL, which may hold a secret.
+    let url = parse_url(text.trim())
+        .map_err(|reason| format!("url `{template}`: {reason}; no notification sent"))?;
     let context = Context::here(report);
     let body = serde_json::to_string(&payload(report, &context, redactor))
         .map_err(|e| format!("cannot write the summary: {e}"))?;
-    post(&url, body).map_err(|reason| format!("POST to {} failed: {reason}", masked(&url)))
-}
-
-/// `text` as an http(s) URL; the error does not repeat the text, which may
-/// hold a secret.
-fn webhook_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|e| format!("is not a valid URL ({e})"))?;
-    match url.scheme() {
-        "http" | "https" => Ok(url),
-        other => Err(format!(
-            "has the scheme `{other}`, expected `http` or `https`"
-        )),
-    }
+    post(&url, body, clients)
+        .await
+        .map_err(|reason| format!("POST to {} failed: {reason}", masked(&url)))
 }
 
 /// `url` as warnings show it: its origin, the path and query (where
@@ -255,37 +254,27 @@ fn listing(gates: &[&GateRecord]) -> String {
     items.join(", ")
 }
 
-/// POSTs `body` to `url` on a runtime of its own (the run's is gone).
-fn post(url: &Url, body: String) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    // An interrupt ends the wait for the webhook (gate's own SIGINT handler
-    // from the run is still installed, so nothing else would).
-    runtime.block_on(async {
-        tokio::select! {
-            result = exchange(url, body) => result,
-            _ = tokio::signal::ctrl_c() => Err("interrupted".to_owned()),
-        }
-    })
+/// POSTs `body` to `url`; an interrupt ends the wait for the webhook
+/// (gate's own SIGINT handler from the run is still installed, so nothing
+/// else would).
+async fn post(url: &Url, body: String, clients: &Clients) -> Result<(), String> {
+    tokio::select! {
+        result = exchange(url, body, clients) => result,
+        _ = tokio::signal::ctrl_c() => Err("interrupted".to_owned()),
+    }
 }
 
-/// Sends `body` and reads the answer.
-async fn exchange(url: &Url, body: String) -> Result<(), String> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(TIMEOUT)
-        .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("cannot set up the HTTP client: {}", e.without_url()))?;
+/// Sends `body` (no redirects followed) and reads the answer.
+async fn exchange(url: &Url, body: String, clients: &Clients) -> Result<(), String> {
+    let client = clients.get(false, false)?;
     let response = client
         .post(url.clone())
+        .timeout(TIMEOUT)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(body)
         .send()
         .await
-        .map_err(describe)?;
+        .map_err(|error| describe(&error))?;
     let status = response.status();
     if status.is_success() {
         return Ok(());
@@ -302,25 +291,15 @@ async fn exchange(url: &Url, body: String) -> Result<(), String> {
 }
 
 /// Why a request failed, without its URL.
-fn describe(error: reqwest::Error) -> String {
-    if error.is_timeout() {
-        return format!("no answer within {} seconds", TIMEOUT.as_secs());
-    }
-    let causes: Vec<&(dyn std::error::Error + 'static)> =
-        std::iter::successors(error.source(), |&e| e.source()).collect();
-    let refused = causes
-        .iter()
-        .filter_map(|e| e.downcast_ref::<std::io::Error>())
-        .any(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
-    if refused {
-        return "connection refused".to_owned();
-    }
-    let innermost = causes.last().map(|e| e.to_string());
-    let connect = error.is_connect();
-    let innermost = innermost.unwrap_or_else(|| error.without_url().to_string());
-    match connect {
-        true => format!("cannot connect: {innermost}"),
-        false => innermost,
+fn describe(error: &reqwest::Error) -> String {
+    match NoResponse::of(error) {
+        NoResponse::TimedOut => format!("no answer within {} seconds", TIMEOUT.as_secs()),
+        NoResponse::Refused => "connection refused".to_owned(),
+        NoResponse::Tls(reason) => format!("TLS handshake failed: {reason}"),
+        NoResponse::Unresolved(reason) | NoResponse::Connect(reason) => {
+            format!("cannot connect: {reason}")
+        }
+        NoResponse::Failed(reason) => reason,
     }
 }
 
@@ -468,19 +447,5 @@ mod tests {
             "http://127.0.0.1:8080/***"
         );
         assert_eq!(url("https://example.com"), "https://example.com/");
-    }
-
-    #[test]
-    fn only_http_urls_are_webhooks() {
-        assert!(webhook_url("https://example.com/hook").is_ok());
-        assert_eq!(
-            webhook_url("ftp://example.com/x").unwrap_err(),
-            "has the scheme `ftp`, expected `http` or `https`"
-        );
-        assert!(
-            webhook_url("not a url")
-                .unwrap_err()
-                .starts_with("is not a valid URL")
-        );
     }
 }

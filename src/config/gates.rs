@@ -2,12 +2,14 @@
 
 use indexmap::IndexMap;
 
+use std::sync::Arc;
+
 use super::diagnostic::Diagnostic;
-use super::model::{Check, Gate, Severity, Source};
-use super::probes;
+use super::model::{Gate, Severity, Source};
 use super::raw::{RawGate, SpannedString};
-use super::suggest;
-use super::values;
+use super::template::{self, Delay, Template, Timeout};
+use super::{suggest, values};
+use crate::check::Check;
 
 /// The valid `severity` values.
 const SEVERITIES: [(&str, Severity); 2] = [("block", Severity::Block), ("warn", Severity::Warn)];
@@ -55,18 +57,18 @@ impl GateContext<'_> {
             cwd: raw
                 .cwd
                 .as_ref()
-                .map(|cwd| values::template(source, cwd))
+                .map(|cwd| Template::load(source, cwd))
                 .transpose()?,
             env: values::env_vars(source, &raw.env)?,
             requires: raw.requires.clone(),
             timeout: raw
                 .timeout
                 .as_ref()
-                .map(|t| values::timeout(source, t))
+                .map(|t| template::parse::<Timeout>(source, t).map(|t| t.0))
                 .transpose()?,
             retries: raw.retries.unwrap_or(0),
             retry_delay: match &raw.retry_delay {
-                Some(delay) => values::duration(source, delay)?,
+                Some(delay) => template::parse::<Delay>(source, delay)?.0,
                 None => Default::default(),
             },
             severity: match &raw.severity {
@@ -81,31 +83,27 @@ impl GateContext<'_> {
         })
     }
 
-    /// Exactly one check kind. A new kind is one more `if` here.
-    fn check(&self, raw: &RawGate) -> Result<Check, Diagnostic> {
-        let mut kinds: Vec<(&str, Check)> = Vec::new();
-        if let Some(run) = &raw.run {
-            kinds.push(("run", Check::Command { run: run.clone() }));
-        }
-        if let Some(http) = &raw.http {
-            kinds.push((
-                "http",
-                Check::Http(Box::new(probes::http(self.source, http)?)),
-            ));
-        }
-        if let Some(tls) = &raw.tls {
-            kinds.push(("tls", Check::Tls(probes::tls(self.source, tls)?)));
-        }
-        if raw.manual == Some(true) {
-            kinds.push(("manual", Check::Manual));
-        }
-        let mut kinds = kinds.into_iter();
-        match (kinds.next(), kinds.next()) {
-            (Some((_, check)), None) => Ok(check),
-            (None, _) => Err(self.error(format!(
-                "gate `{}` has no check: give it one of `run`, `http`, `tls` or `manual = true`",
-                self.id.get_ref()
-            ))),
+    /// Exactly one kind of check, loaded by its kind.
+    fn check(&self, raw: &RawGate) -> Result<Arc<dyn Check>, Diagnostic> {
+        let kinds = raw.checks();
+        let mut present = kinds.iter().filter_map(|&(key, raw)| Some((key, raw?)));
+        match (present.next(), present.next()) {
+            (Some((_, check)), None) => check.load(self.source),
+            (None, _) => {
+                let keys: Vec<String> = kinds
+                    .iter()
+                    .map(|&(key, _)| match key {
+                        "manual" => "`manual = true`".to_owned(),
+                        key => format!("`{key}`"),
+                    })
+                    .collect();
+                let (last, rest) = keys.split_last().expect("there are kinds");
+                Err(self.error(format!(
+                    "gate `{}` has no check: give it one of {} or {last}",
+                    self.id.get_ref(),
+                    rest.join(", ")
+                )))
+            }
             (Some((first, _)), Some((second, _))) => Err(self.error(format!(
                 "gate `{}` has two checks (`{first}` and `{second}`): keep one",
                 self.id.get_ref()
@@ -160,7 +158,7 @@ fn is_valid_id(id: &str) -> bool {
 mod tests {
     use std::time::Duration;
 
-    use super::super::model::{Check, Severity};
+    use super::super::model::Severity;
     use super::super::testing::{assert_invalid, valid};
 
     #[test]
@@ -172,12 +170,8 @@ mod tests {
         assert_eq!(gate.name, "lint");
         assert_eq!(gate.section, None);
         assert!(gate.tags.is_empty() && gate.env.is_empty() && gate.requires.is_empty());
-        assert_eq!(
-            gate.check,
-            Check::Command {
-                run: "cargo clippy".into()
-            }
-        );
+        assert_eq!(gate.check.kind(), "command");
+        assert!(format!("{:?}", gate.check).contains(r#"run: "cargo clippy""#));
         assert_eq!(gate.cwd, None);
         assert_eq!(gate.timeout, None);
         assert_eq!(gate.retries, 0);
@@ -199,12 +193,12 @@ mod tests {
         assert_eq!(gate.section.as_deref(), Some("Testing"));
         assert_eq!(gate.tags, ["backend", "ci"]);
         let cwd = gate.cwd.unwrap();
-        assert_eq!(cwd.value, "${APP_DIR:-backend}");
-        assert_eq!(&text[cwd.span], "\"${APP_DIR:-backend}\"");
+        assert_eq!(cwd.text(), "${APP_DIR:-backend}");
+        assert_eq!(&text[cwd.span().clone()], "\"${APP_DIR:-backend}\"");
         let env: Vec<(&str, &str)> = gate
             .env
             .iter()
-            .map(|var| (var.name.as_str(), var.value.value.as_str()))
+            .map(|var| (var.name.as_str(), var.value.text()))
             .collect();
         assert_eq!(env, [("PYTHONWARNINGS", "ignore"), ("URL", "${API_URL}")]);
         assert_eq!(gate.requires, ["pytest"]);
@@ -223,7 +217,7 @@ mod tests {
         );
         let ids: Vec<&str> = config.gates.iter().map(|gate| gate.id.as_str()).collect();
         assert_eq!(ids, ["zeta", "alpha", "mid", "beta"]);
-        assert_eq!(config.gates[1].check, Check::Manual);
+        assert!(config.gates[1].is_manual());
     }
 
     #[test]
@@ -231,7 +225,7 @@ mod tests {
         let gate = valid("[gates.a]\nrun = \"true\"\nmanual = false\n")
             .gates
             .remove(0);
-        assert_eq!(gate.check, Check::Command { run: "true".into() });
+        assert_eq!(gate.check.kind(), "command");
     }
 
     #[test]
@@ -352,11 +346,6 @@ mod tests {
         let gate = valid("[gates.a]\nrun = \"echo ${NOT CHECKED\"\n")
             .gates
             .remove(0);
-        assert_eq!(
-            gate.check,
-            Check::Command {
-                run: "echo ${NOT CHECKED".into()
-            }
-        );
+        assert!(format!("{:?}", gate.check).contains(r#"run: "echo ${NOT CHECKED""#));
     }
 }

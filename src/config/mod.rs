@@ -16,10 +16,10 @@ mod gates;
 pub mod interpolate;
 mod model;
 mod needs;
-mod probes;
 mod raw;
 mod settings;
 pub mod suggest;
+mod template;
 #[cfg(test)]
 mod testing;
 mod validate;
@@ -34,7 +34,8 @@ pub use duration::{format_duration, parse_duration};
 pub use error::Error;
 pub use interpolate::{InterpolateError, check_syntax, interpolate};
 pub use model::*;
-pub use probes::{check_header_value, parse_port, parse_url, regex_error};
+pub use raw::{RawEnv, SpannedString};
+pub use template::{Delay, Parse, Port, Template, Timeout};
 
 /// The file name searched for in the current directory and its ancestors.
 pub const FILE_NAME: &str = "gates.toml";
@@ -98,7 +99,7 @@ mod tests {
     use std::fs;
     use std::path::{Path, PathBuf};
 
-    use super::{Check, Error, discover, load};
+    use super::{Error, discover, load};
 
     /// A temporary tree with `gates.toml` at `root` and an empty `root/a/b`.
     fn tree() -> tempfile::TempDir {
@@ -163,7 +164,7 @@ mod tests {
         let path = root.path().join("a/../gates.toml");
         let config = load(&path).unwrap();
         assert_eq!(config.source.path, path);
-        assert_eq!(config.gates[0].check, Check::Manual);
+        assert!(config.gates[0].is_manual());
     }
 
     #[test]

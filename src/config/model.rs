@@ -2,14 +2,20 @@
 //!
 //! Everything here has passed validation (ids, needs, kinds, durations), so
 //! the planner and executor never see raw TOML. Strings that are interpolated
-//! later (`[env]` values, a gate's `env` values and `cwd`) keep their source
-//! span so a missing variable can point at the spot in the file.
+//! later (`[env]` values, a gate's `env` values and `cwd`, the strings of its
+//! check) are [`Template`]s, which keep their source span so a missing
+//! variable can point at the spot in the file.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
+
+use super::template::Template;
+use crate::check::http::HttpUrl;
+use crate::check::{Check, manual};
 
 /// Byte range in the config file's text.
 pub type Span = Range<usize>;
@@ -71,8 +77,8 @@ pub struct Settings {
 /// `[settings.notify]`: where to POST a summary of the run, and when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notify {
-    /// The webhook URL, interpolated when the run starts.
-    pub url: Located<String>,
+    /// The webhook URL, interpolated when the run ends.
+    pub url: Template<HttpUrl>,
     pub on: NotifyOn,
 }
 
@@ -125,7 +131,7 @@ pub struct Profile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnvVar {
     pub name: String,
-    pub value: Located<String>,
+    pub value: Template<String>,
 }
 
 /// `block` (default) fails the run; `warn` never does.
@@ -137,21 +143,8 @@ pub enum Severity {
     Warn,
 }
 
-/// What a gate checks: exactly one kind per gate.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Check {
-    /// `run = "..."`: a shell command, run with `settings.shell`.
-    Command { run: String },
-    /// `http = { ... }`: an HTTP request and what its response must show.
-    Http(Box<Http>),
-    /// `tls = { ... }`: the expiry of a server's certificate.
-    Tls(Tls),
-    /// `manual = true`: confirmed by a person with `--ack`.
-    Manual,
-}
-
 /// `[gates.ID]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Gate {
     pub id: String,
     /// Span of the gate's table header key (for errors about the gate as a whole).
@@ -160,8 +153,9 @@ pub struct Gate {
     pub name: String,
     pub section: Option<String>,
     pub tags: Vec<String>,
-    pub check: Check,
-    pub cwd: Option<Located<String>>,
+    /// What it checks: exactly one kind per gate.
+    pub check: Arc<dyn Check>,
+    pub cwd: Option<Template<String>>,
     pub env: Vec<EnvVar>,
     pub requires: Vec<String>,
     /// `None`: the settings' (or profile's) timeout.
@@ -171,64 +165,6 @@ pub struct Gate {
     pub severity: Severity,
     /// Ids of gates that must pass first; all exist, no cycles.
     pub needs: Vec<String>,
-}
-
-/// `http = { ... }`. Strings are interpolated when the gate is planned.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Http {
-    pub url: Located<String>,
-    pub method: Located<String>,
-    pub headers: Vec<(String, Located<String>)>,
-    pub body: Option<Located<String>>,
-    /// One request's timeout (a duration, maybe interpolated); `None`: the gate's timeout.
-    pub timeout: Option<Located<String>>,
-    pub follow_redirects: bool,
-    pub insecure: bool,
-    /// Requests sent in a row; `expect` is checked on the last.
-    pub repeat: u32,
-    pub expect: Expect,
-}
-
-/// `http.expect`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Expect {
-    pub status: StatusRule,
-    pub body_contains: Option<Located<String>>,
-    /// A regex (after interpolation).
-    pub body_matches: Option<Located<String>>,
-    /// JSON pointer -> expected value; string values are interpolated too.
-    pub json: Vec<(String, Located<serde_json::Value>)>,
-    /// Lowercase header name -> regex its value must match.
-    pub headers: Vec<(String, Located<String>)>,
-    /// A duration, maybe interpolated.
-    pub max_time: Option<Located<String>>,
-}
-
-/// Which response statuses pass.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StatusRule {
-    /// Any of these codes.
-    Codes(Vec<u16>),
-    /// A class: `2` for "2xx".
-    Class(u16),
-}
-
-impl Default for StatusRule {
-    fn default() -> Self {
-        StatusRule::Class(2)
-    }
-}
-
-/// `tls = { ... }`. Strings are interpolated when the gate is planned.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tls {
-    pub host: Located<String>,
-    /// A number, or a string to interpolate (`"${TLS_PORT}"`).
-    pub port: Located<String>,
-    /// Fewest days the certificate must still be valid.
-    pub min_days: u32,
-    /// Check the expiry of a certificate that does not verify.
-    pub insecure: bool,
 }
 
 impl Config {
@@ -241,19 +177,7 @@ impl Config {
 impl Gate {
     /// True for `manual = true` gates, which are confirmed, not executed.
     pub fn is_manual(&self) -> bool {
-        matches!(self.check, Check::Manual)
-    }
-}
-
-impl Check {
-    /// The kind's name in reports: `command`, `http`, `tls` or `manual`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Check::Command { .. } => "command",
-            Check::Http(_) => "http",
-            Check::Tls(_) => "tls",
-            Check::Manual => "manual",
-        }
+        self.check.kind() == manual::KIND
     }
 }
 

@@ -8,6 +8,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::check::{RawCheck, command, http, manual, tls};
+
 /// A string with its position in the file.
 pub type SpannedString = Spanned<String>;
 
@@ -111,8 +113,8 @@ impl RawProfile {
     }
 }
 
-/// `[gates.ID]`. The check kinds (`run`, `manual`, and later `http`, `tls`)
-/// are separate optional keys; validation enforces exactly one.
+/// `[gates.ID]`. The kinds of check are separate optional keys, each read
+/// by its kind's module; validation enforces exactly one.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGate {
@@ -120,10 +122,10 @@ pub struct RawGate {
     pub section: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
-    pub run: Option<String>,
-    pub http: Option<RawHttp>,
-    pub tls: Option<RawTls>,
-    pub manual: Option<bool>,
+    pub run: Option<command::Raw>,
+    pub http: Option<http::Raw>,
+    pub tls: Option<tls::Raw>,
+    pub manual: Option<manual::Raw>,
     pub cwd: Option<SpannedString>,
     #[serde(default)]
     pub env: RawEnv,
@@ -137,60 +139,19 @@ pub struct RawGate {
     pub needs: Vec<SpannedString>,
 }
 
-/// `http = { ... }` of a gate.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawHttp {
-    pub url: SpannedString,
-    pub method: Option<SpannedString>,
-    #[serde(default)]
-    pub headers: RawEnv,
-    pub body: Option<SpannedString>,
-    pub timeout: Option<SpannedString>,
-    pub follow_redirects: Option<bool>,
-    pub insecure: Option<bool>,
-    pub repeat: Option<Spanned<i64>>,
-    #[serde(default)]
-    pub expect: RawExpect,
-}
-
-/// `http.expect`: what the (last) response must show.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawExpect {
-    pub status: Option<Spanned<RawStatus>>,
-    pub body_contains: Option<SpannedString>,
-    pub body_matches: Option<SpannedString>,
-    #[serde(default)]
-    pub json: IndexMap<SpannedString, Spanned<toml::Value>>,
-    #[serde(default)]
-    pub headers: IndexMap<SpannedString, SpannedString>,
-    pub max_time: Option<SpannedString>,
-}
-
-/// `status = 200`, `[301, 308]` or `"2xx"`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum RawStatus {
-    Code(i64),
-    Codes(Vec<i64>),
-    Class(String),
-}
-
-/// `tls = { ... }` of a gate.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawTls {
-    pub host: SpannedString,
-    pub port: Option<Spanned<RawPort>>,
-    pub min_days: Option<Spanned<i64>>,
-    pub insecure: Option<bool>,
-}
-
-/// `port = 443` or `port = "${TLS_PORT}"`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum RawPort {
-    Number(i64),
-    Text(String),
+impl RawGate {
+    /// Every kind of check, by its key, with this gate's table for it when
+    /// the gate has one. This list and the fields above are where the kinds
+    /// are listed: a new kind adds its field and one line here.
+    pub fn checks(&self) -> [(&'static str, Option<&dyn RawCheck>); 4] {
+        [
+            ("run", self.run.as_ref().map(|raw| raw as _)),
+            ("http", self.http.as_ref().map(|raw| raw as _)),
+            ("tls", self.tls.as_ref().map(|raw| raw as _)),
+            (
+                "manual",
+                self.manual.as_ref().filter(|m| m.0).map(|raw| raw as _),
+            ),
+        ]
+    }
 }

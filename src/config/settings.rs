@@ -3,6 +3,7 @@
 use super::diagnostic::Diagnostic;
 use super::model::{Notify, NotifyOn, Overrides, Settings, Source};
 use super::raw::{RawNotify, RawOverrides, RawSettings};
+use super::template::{self, Delay, Template, Timeout};
 use super::values;
 use toml::Spanned;
 
@@ -53,7 +54,7 @@ pub fn overrides(source: &Source, raw: RawOverrides<'_>) -> Result<Overrides, Di
             .transpose()?,
         timeout: raw
             .timeout
-            .map(|t| values::timeout(source, t))
+            .map(|t| template::parse::<Timeout>(source, t).map(|t| t.0))
             .transpose()?,
         shell: raw
             .shell
@@ -63,7 +64,7 @@ pub fn overrides(source: &Source, raw: RawOverrides<'_>) -> Result<Overrides, Di
         output_lines: raw.output_lines,
         kill_grace: raw
             .kill_grace
-            .map(|d| values::duration(source, d))
+            .map(|d| template::parse::<Delay>(source, d).map(|d| d.0))
             .transpose()?,
         require_manual: raw.require_manual,
     })
@@ -103,11 +104,7 @@ const NOTIFY_ON: [(&str, NotifyOn); 2] =
 
 /// `[settings.notify]`: an http(s) URL (checked now unless interpolated) and when.
 fn notify(source: &Source, raw: &RawNotify) -> Result<Notify, Diagnostic> {
-    let url = values::template(source, &raw.url)?;
-    if !url.value.contains("${") {
-        super::parse_url(&url.value)
-            .map_err(|message| source.diagnostic(raw.url.span(), message))?;
-    }
+    let url = Template::load(source, &raw.url)?;
     let on = match &raw.on {
         Some(on) => values::choice(source, "notify.on", on, &NOTIFY_ON)?,
         None => NotifyOn::Failure,

@@ -385,9 +385,9 @@ mod tests {
         let names: Vec<&str> = config.env.iter().map(|var| var.name.as_str()).collect();
         assert_eq!(names, ["API_URL", "B"]);
         let value = &config.env[0].value;
-        assert_eq!(value.value, "${API_URL:-http://127.0.0.1:8000}");
+        assert_eq!(value.text(), "${API_URL:-http://127.0.0.1:8000}");
         assert_eq!(
-            &text[value.span.clone()],
+            &text[value.span().clone()],
             "\"${API_URL:-http://127.0.0.1:8000}\""
         );
 

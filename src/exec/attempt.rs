@@ -1,6 +1,7 @@
 //! One attempt of a gate's check, whatever its kind: what it is given (a
 //! deadline, the stop level, where output lines go) and what it returns.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,8 +9,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::stop::{Stop, StopReceiver, reached};
+use crate::check::Resources;
 use crate::config::format_duration;
 use crate::event::{Event, Status};
+use crate::plan::Step;
 use crate::redact::Redactor;
 
 /// How an attempt ended.
@@ -92,7 +95,13 @@ impl LineSink {
 
 /// What an attempt is given.
 #[derive(Debug)]
-pub struct AttemptContext {
+pub struct AttemptContext<'a> {
+    /// The gate: its environment, working directory and timeout.
+    pub step: &'a Step,
+    /// How commands are run (`settings.shell`).
+    pub shell: &'a [String],
+    /// What the checks of the run share.
+    pub resources: &'a Resources,
     /// When the gate's timeout passes.
     pub deadline: Instant,
     /// The gate's timeout, for messages.
@@ -107,12 +116,29 @@ pub struct AttemptContext {
     pub redactor: Arc<Redactor>,
 }
 
-impl AttemptContext {
+impl AttemptContext<'_> {
     /// Resolves when the attempt must end early, and says why.
     pub async fn interrupted(&mut self) -> Interruption {
         tokio::select! {
             () = tokio::time::sleep_until(self.deadline) => Interruption::TimedOut,
             () = reached(&mut self.stop, Stop::Terminate) => Interruption::Stopped,
         }
+    }
+
+    /// Runs `check` until it ends or the attempt must end early: the gate's
+    /// timeout (`timed_out`) or a stop (`cancelled`). A check whose own
+    /// timeout ends with the gate's says so itself: it is polled first.
+    pub async fn bounded(&mut self, check: impl Future<Output = Attempt>) -> Attempt {
+        tokio::select! {
+            biased;
+            attempt = check => attempt,
+            interruption = self.interrupted() => Attempt::interrupted(interruption, self.timeout),
+        }
+    }
+
+    /// When a check with its own `timeout` (if any) must give up: that long
+    /// from now, and never after the gate's deadline.
+    pub fn deadline_within(&self, timeout: Option<Duration>) -> Instant {
+        timeout.map_or(self.deadline, |t| self.deadline.min(Instant::now() + t))
     }
 }

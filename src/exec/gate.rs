@@ -6,16 +6,19 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::Shared;
 use super::attempt::{Attempt, AttemptContext, LineSink};
 use super::stop::{Stop, StopReceiver, reached};
-use super::{Shared, command, http, tls};
+use crate::check::Probe;
 use crate::event::{Event, GateResult, Status};
-use crate::plan::{Action, Step};
+use crate::plan::Step;
 
-/// Runs gate `index` of `plan` to its end and sends `GateFinished`.
+/// Runs gate `index` of the plan, whose check is `probe`, to its end and
+/// sends `GateFinished`.
 pub async fn run(
     shared: Arc<Shared>,
     index: usize,
+    probe: Arc<dyn Probe>,
     stop: StopReceiver,
     events: mpsc::Sender<Event>,
     stream: bool,
@@ -28,7 +31,7 @@ pub async fn run(
     });
     let result = match missing_program(step) {
         Some(reason) => GateResult::not_run(Status::Error, Some(reason)),
-        None => attempts(&shared, index, stop, &events, sink).await,
+        None => attempts(&shared, index, &*probe, stop, &events, sink).await,
     };
     let result = GateResult {
         duration: started.elapsed(),
@@ -50,6 +53,7 @@ fn missing_program(step: &Step) -> Option<String> {
 async fn attempts(
     shared: &Shared,
     index: usize,
+    probe: &dyn Probe,
     mut stop: StopReceiver,
     events: &mpsc::Sender<Event>,
     sink: Option<LineSink>,
@@ -64,7 +68,10 @@ async fn attempts(
             attempt: attempt_number,
         };
         let _ = events.send(started).await;
-        let mut ctx = AttemptContext {
+        let mut context = AttemptContext {
+            step,
+            shell: &plan.settings.shell,
+            resources: &shared.resources,
             deadline: Instant::now() + step.timeout,
             timeout: step.timeout,
             stop: stop.clone(),
@@ -73,7 +80,7 @@ async fn attempts(
             stream: sink.clone(),
             redactor: Arc::clone(&plan.redactor),
         };
-        let attempt = check(shared, step, &mut ctx).await;
+        let attempt = probe.attempt(&mut context).await;
         let retry = attempt.status.is_failure() && attempt_number <= step.gate.retries;
         if !retry {
             return result(attempt, attempt_number);
@@ -85,18 +92,6 @@ async fn attempts(
             }
             () = tokio::time::sleep(step.gate.retry_delay) => {}
         }
-    }
-}
-
-/// One attempt of the gate's kind of check.
-async fn check(shared: &Shared, step: &Step, ctx: &mut AttemptContext) -> Attempt {
-    match &step.action {
-        Action::Command { run } => {
-            command::attempt(run, &shared.plan.settings.shell, step, ctx).await
-        }
-        Action::Http(probe) => http::attempt(probe, &shared.clients, ctx).await,
-        Action::Tls(probe) => tls::attempt(probe, ctx).await,
-        Action::Manual => unreachable!("manual gates are confirmed, not executed"),
     }
 }
 

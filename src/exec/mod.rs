@@ -6,17 +6,11 @@
 //! talk back only through the event channel.
 
 mod attempt;
-mod command;
-mod direct;
-mod expect;
 mod gate;
-mod http;
-mod manual;
-mod output;
-mod process_group;
+pub mod output;
+pub mod process_group;
 mod signals;
-mod stop;
-mod tls;
+pub mod stop;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -24,8 +18,10 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use crate::check::{Action, Probe, Resources, manual};
 use crate::event::{Event, GateResult, Status};
 use crate::plan::Plan;
+pub use attempt::{Attempt, AttemptContext, Interruption, LineSink};
 use signals::Signals;
 use stop::Stop;
 
@@ -51,12 +47,17 @@ enum State {
     Done(Status),
 }
 
-/// Executes `plan`, calling `on_event` for every event; `stream` sends every
-/// output line as an event.
-pub async fn execute(plan: Arc<Plan>, stream: bool, on_event: &mut dyn FnMut(&Event)) -> Run {
+/// Executes `plan` with the shared `resources`, calling `on_event` for
+/// every event; `stream` sends every output line as an event.
+pub async fn execute(
+    plan: Arc<Plan>,
+    resources: Arc<Resources>,
+    stream: bool,
+    on_event: &mut dyn FnMut(&Event),
+) -> Run {
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let mut dispatcher = Dispatcher::new(plan, stream);
+    let mut dispatcher = Dispatcher::new(plan, resources, stream);
     dispatcher.run(on_event).await;
     Run {
         started_at,
@@ -70,11 +71,11 @@ pub async fn execute(plan: Arc<Plan>, stream: bool, on_event: &mut dyn FnMut(&Ev
     }
 }
 
-/// What every gate task reads: the plan and the HTTP clients.
+/// What every gate task reads: the plan and what the checks share.
 #[derive(Debug)]
 struct Shared {
     plan: Arc<Plan>,
-    clients: http::Clients,
+    resources: Arc<Resources>,
 }
 
 struct Dispatcher {
@@ -92,14 +93,11 @@ struct Dispatcher {
 }
 
 impl Dispatcher {
-    fn new(plan: Arc<Plan>, stream: bool) -> Dispatcher {
+    fn new(plan: Arc<Plan>, resources: Arc<Resources>, stream: bool) -> Dispatcher {
         let (events, inbox) = mpsc::channel(EVENT_BUFFER);
         let count = plan.steps.len();
         Dispatcher {
-            shared: Arc::new(Shared {
-                plan,
-                clients: http::Clients::default(),
-            }),
+            shared: Arc::new(Shared { plan, resources }),
             stream,
             states: vec![State::Waiting; count],
             results: vec![None; count],
@@ -159,15 +157,14 @@ impl Dispatcher {
             let result = if let Some(reason) = &self.cancel_reason {
                 GateResult::not_run(Status::Cancelled, Some(reason.clone()))
             } else {
-                match self.needs_outcome(index) {
-                    None => continue,
-                    Some(Err(reason)) => GateResult::not_run(Status::Skipped, Some(reason)),
-                    Some(Ok(())) if self.shared.plan.steps[index].gate.is_manual() => {
-                        manual::confirm(&self.shared.plan.steps[index])
-                    }
-                    Some(Ok(())) => {
+                let step = &self.shared.plan.steps[index];
+                match (self.needs_outcome(index), &step.action) {
+                    (None, _) => continue,
+                    (Some(Err(reason)), _) => GateResult::not_run(Status::Skipped, Some(reason)),
+                    (Some(Ok(())), Action::Manual) => manual::confirm(step),
+                    (Some(Ok(())), Action::Probe(probe)) => {
                         if self.running < self.shared.plan.concurrency {
-                            self.spawn(index);
+                            self.spawn(index, Arc::clone(probe));
                         }
                         continue;
                     }
@@ -198,12 +195,13 @@ impl Dispatcher {
         Some(outcome)
     }
 
-    fn spawn(&mut self, index: usize) {
+    fn spawn(&mut self, index: usize, probe: Arc<dyn Probe>) {
         self.states[index] = State::Running;
         self.running += 1;
         let task = gate::run(
             Arc::clone(&self.shared),
             index,
+            probe,
             self.stop.subscribe(),
             self.events.clone(),
             self.stream,

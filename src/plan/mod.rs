@@ -5,7 +5,7 @@
 //! Every error the user can make is found here, before anything runs.
 
 mod partition;
-mod probe;
+mod resolve;
 mod select;
 
 use std::collections::BTreeMap;
@@ -13,11 +13,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, EnvVar, Gate, InterpolateError, Overrides, Settings, interpolate};
+use crate::check::{Action, manual};
+use crate::config::{Config, EnvVar, Gate, Overrides, Settings, interpolate};
 use crate::error::Error;
 use crate::redact::Redactor;
 
-pub use probe::{Action, Expectations, HttpProbe, TlsProbe, without_password};
+pub use resolve::Resolver;
 pub use select::{Selection, check_acks};
 
 /// The process environment, as a map (a snapshot, so that plans are testable).
@@ -68,6 +69,14 @@ pub struct Step {
 }
 
 impl Step {
+    /// What the gate would do, in one line (`--dry-run`).
+    pub fn describe(&self) -> String {
+        match &self.action {
+            Action::Probe(probe) => probe.describe(),
+            Action::Manual => manual::describe(self.acked),
+        }
+    }
+
     /// Where `program` is, looked up as the gate's command would: on the
     /// gate's PATH (its `env`, else gate's own), relative to its `cwd`.
     pub fn find_program(&self, program: &str) -> Option<PathBuf> {
@@ -159,7 +168,7 @@ pub fn error_redactor(config: &Config, environment: &Environment) -> Redactor {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
         };
-        if let Ok(value) = interpolate(&var.value.value, lookup) {
+        if let Ok(value) = interpolate(var.value.text(), lookup) {
             variables.push((var.name.clone(), value));
         }
     }
@@ -211,17 +220,12 @@ fn step(
         global_env,
         Some(&gate.id),
     )?);
+    let resolver = Resolver::new(config, environment, &env, Some(&gate.id));
     let cwd = match &gate.cwd {
-        Some(cwd) => {
-            let value = interpolate_value(config, cwd, environment, &env, Some(&gate.id))?;
-            config.source.dir().join(value)
-        }
+        Some(cwd) => config.source.dir().join(resolver.value(cwd)?),
         None => config.source.dir().to_path_buf(),
     };
-    let resolve = |value: &crate::config::Located<String>| {
-        interpolate_value(config, value, environment, &env, Some(&gate.id))
-    };
-    let action = probe::action(config, &gate.check, &resolve)?;
+    let action = gate.check.plan(&resolver)?;
     let needs = gate
         .needs
         .iter()
@@ -249,36 +253,10 @@ fn interpolate_env(
 ) -> Result<Vec<(String, String)>, Error> {
     let mut done: Vec<(String, String)> = outer.to_vec();
     for var in vars {
-        let value = interpolate_value(config, &var.value, environment, &done, gate)?;
+        let value = Resolver::new(config, environment, &done, gate).value(&var.value)?;
         done.push((var.name.clone(), value));
     }
     Ok(done.split_off(outer.len()))
-}
-
-fn interpolate_value(
-    config: &Config,
-    value: &crate::config::Located<String>,
-    environment: &Environment,
-    set: &[(String, String)],
-    gate: Option<&str>,
-) -> Result<String, Error> {
-    let lookup = |name: &str| {
-        set.iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .or_else(|| environment.get(name).cloned())
-    };
-    interpolate(&value.value, lookup).map_err(|error| {
-        let place = gate.map_or("[env]".to_string(), |id| format!("gate `{id}`"));
-        let message = match error {
-            InterpolateError::Missing { var } => {
-                format!("variable `{var}` is not set (needed by {place}); set it, or give a default: ${{{var}:-value}}")
-            }
-            InterpolateError::Syntax { message } => message,
-        };
-        config_error(config, &value.span, message)
-    })
 }
 
 /// The position in `selected` (config indices, ascending) of the gate with `id`.
@@ -286,11 +264,4 @@ fn position_in(config: &Config, selected: &[usize], id: &str) -> Option<usize> {
     config
         .index_of(id)
         .and_then(|index| selected.binary_search(&index).ok())
-}
-
-/// A config error in `config` at `span`.
-fn config_error(config: &Config, span: &crate::config::Span, message: String) -> Error {
-    Error::from(crate::config::Error::from(
-        config.source.diagnostic(span.clone(), message),
-    ))
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::GateInfo;
 use crate::config::Gate;
-use crate::plan::{Action, Plan};
+use crate::plan::Plan;
 
 /// One entry of `gate list --format json`.
 #[derive(Debug, Serialize)]
@@ -77,13 +77,7 @@ pub fn dry_run(plan: &Plan) -> String {
     );
     for (position, index) in plan.order().into_iter().enumerate() {
         let step = &plan.steps[index];
-        let what = match &step.action {
-            Action::Command { run } => format!("$ {run}"),
-            Action::Http(probe) => format!("{} {}", probe.method, probe.display_url()),
-            Action::Tls(probe) => format!("tls {}:{}", probe.host, probe.port),
-            Action::Manual if step.acked => "manual, acked".to_string(),
-            Action::Manual => "manual, awaits --ack".to_string(),
-        };
+        let what = step.describe();
         let after = match step.gate.needs.is_empty() {
             true => String::new(),
             false => format!(" (after {})", step.gate.needs.join(", ")),

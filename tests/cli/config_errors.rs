@@ -763,3 +763,35 @@ fn errors_name_the_config_path_as_given() {
         .code(2)
         .stderr_has(" --> ci/deploy.toml:3:1\n");
 }
+
+#[test]
+fn a_value_has_one_message_whether_literal_or_interpolated() {
+    let config = |timeout: &str| {
+        format!(
+            "[gates.health]\nhttp = {{ url = \"http://127.0.0.1/\", timeout = \"{timeout}\" }}\n"
+        )
+    };
+    check_fails(
+        &config("0s"),
+        r#"error: invalid timeout `0s`: it must be greater than zero
+ --> gates.toml:2:47
+  |
+2 | http = { url = "http://127.0.0.1/", timeout = "0s" }
+  |                                               ^^^^"#,
+    );
+    Test::new()
+        .config(&config("${T}"))
+        .env("T", "0s")
+        .args(&["run"])
+        .run()
+        .code(2)
+        .stdout_is("")
+        .stderr_is(
+            r#"error: invalid timeout `0s`: it must be greater than zero
+ --> gates.toml:2:47
+  |
+2 | http = { url = "http://127.0.0.1/", timeout = "${T}" }
+  |                                               ^^^^^^
+"#,
+        );
+}

@@ -1719,6 +1719,6 @@ fn a_header_value_with_a_control_character_is_a_config_error() {
         .args(&["check"])
         .run()
         .code(2)
-        .stderr_has("invalid value for header `X-A`: it holds a control character")
+        .stderr_has("invalid header value: it holds a control character")
         .stderr_has("--> gates.toml:3:19");
 }

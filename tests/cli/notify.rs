@@ -199,7 +199,7 @@ fn an_interpolated_url_that_is_not_http_warns() {
         .run()
         .code(1)
         .stderr_has(
-            "gate: warning: notify: url `${WEBHOOK_URL}` has the scheme `ftp`, \
+            "gate: warning: notify: url `${WEBHOOK_URL}`: the scheme is `ftp`, \
              expected `http` or `https`; no notification sent\n",
         );
 }

@@ -490,14 +490,14 @@ fn a_port_out_of_range_is_a_config_error() {
         .args(&["check"])
         .run()
         .code(2)
-        .stderr_has("invalid port 70000: expected 1 to 65535")
+        .stderr_has("invalid port `70000`: expected 1 to 65535")
         .stderr_has("gates.toml:2:36");
     Test::new()
         .config(&tls_gate("host = \"127.0.0.1\", port = 0"))
         .args(&["run"])
         .run()
         .code(2)
-        .stderr_has("invalid port 0");
+        .stderr_has("invalid port `0`");
 }
 
 #[test]

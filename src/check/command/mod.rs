@@ -1,5 +1,10 @@
 //! `run` gates: one attempt of a shell command in its own process group,
 //! its combined output read in bounded memory, ended by a timeout or a stop.
+//!
+//! `run` is never interpolated: the shell expands `$VAR` itself from the
+//! environment it is given, so no value is ever spliced into shell code.
+
+mod direct;
 
 use std::io;
 use std::os::unix::process::ExitStatusExt;
@@ -7,18 +12,25 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::attempt::{Attempt, AttemptContext, LineSink};
-use super::output::{LineSplitter, Tail};
-use super::{direct, process_group};
+use super::{Action, BoxFuture, Check, Probe, RawCheck};
+use crate::config::{Diagnostic, Source};
+use crate::error::Error;
 use crate::event::Status;
-use crate::plan::Step;
+use crate::exec::output::{LineSplitter, Tail};
+use crate::exec::process_group;
+use crate::exec::{Attempt, AttemptContext, LineSink};
+use crate::plan::{Resolver, Step};
 use crate::redact::Redactor;
+
+/// The kind's name in reports.
+pub const KIND: &str = "command";
 
 /// Exit status of a shell that could not find the command.
 const COMMAND_NOT_FOUND: i32 = 127;
@@ -27,13 +39,54 @@ const HELD_OPEN: &str = "(gate stopped reading: a process outside the gate's pro
 /// How long to wait for the output pipe to close once the group is gone.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
-/// Runs `run` once with `shell`, as `step` and `ctx` say.
-pub async fn attempt(
-    run: &str,
-    shell: &[String],
-    step: &Step,
-    ctx: &mut AttemptContext,
-) -> Attempt {
+/// `run = "..."`: a shell command.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Raw(pub String);
+
+impl RawCheck for Raw {
+    fn load(&self, _: &Source) -> Result<Arc<dyn Check>, Diagnostic> {
+        Ok(Arc::new(Run(Arc::new(RunProbe {
+            run: self.0.clone(),
+        }))))
+    }
+}
+
+/// A command gate: the command needs no planning, so its check and its
+/// probe are the same.
+#[derive(Debug)]
+pub struct Run(Arc<RunProbe>);
+
+/// The command of a `run` gate.
+#[derive(Debug)]
+pub struct RunProbe {
+    /// As written; run with `settings.shell`.
+    pub run: String,
+}
+
+impl Check for Run {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn plan(&self, _: &Resolver) -> Result<Action, Error> {
+        Ok(Action::Probe(Arc::clone(&self.0) as Arc<dyn Probe>))
+    }
+}
+
+impl Probe for RunProbe {
+    fn describe(&self) -> String {
+        format!("$ {}", self.run)
+    }
+
+    fn attempt<'a>(&'a self, context: &'a mut AttemptContext<'_>) -> BoxFuture<'a, Attempt> {
+        Box::pin(attempt(&self.run, context))
+    }
+}
+
+/// Runs `run` once with the shell, as the context says.
+async fn attempt(run: &str, ctx: &mut AttemptContext<'_>) -> Attempt {
+    let (shell, step) = (ctx.shell, ctx.step);
     match spawn(run, shell, step) {
         Ok((child, reader)) => supervise(child, reader, ctx).await,
         Err(_) if !step.cwd.is_dir() => Attempt::error(format!(
@@ -78,7 +131,11 @@ fn start(mut command: Command, step: &Step) -> io::Result<(Child, pipe::Receiver
 
 /// Waits for the command, a timeout or a stop, ends the process group, and
 /// collects the output.
-async fn supervise(mut child: Child, reader: pipe::Receiver, ctx: &mut AttemptContext) -> Attempt {
+async fn supervise(
+    mut child: Child,
+    reader: pipe::Receiver,
+    ctx: &mut AttemptContext<'_>,
+) -> Attempt {
     let pgid = child.id().map_or(0, |id| id as i32);
     let (stop_reading, stop_signal) = oneshot::channel();
     let output = tokio::spawn(read_output(

@@ -1,0 +1,192 @@
+//! The HTTP side shared by `http` gates and the webhook of
+//! `[settings.notify]`: URLs, one client per setting (so connections are
+//! pooled across a run), and why a request got no response, in words.
+
+use std::error::Error as _;
+use std::sync::OnceLock;
+
+use reqwest::{Client, Url};
+
+use crate::config::Parse;
+
+/// Most redirects followed.
+const MAX_REDIRECTS: usize = 10;
+
+/// An http or https URL, and its text as written (after interpolation):
+/// reports show the text, since the parsed URL re-encodes characters (and a
+/// secret with them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpUrl {
+    pub url: Url,
+    pub text: String,
+}
+
+impl Parse for HttpUrl {
+    fn parse(text: &str) -> Result<HttpUrl, String> {
+        let url = parse_url(text).map_err(|reason| format!("invalid URL `{text}`: {reason}"))?;
+        Ok(HttpUrl {
+            url,
+            text: text.to_owned(),
+        })
+    }
+}
+
+impl HttpUrl {
+    /// The URL for reports: as written, or with its password masked when it has one.
+    pub fn display(&self) -> String {
+        match self.url.password() {
+            Some(_) => without_password(&self.url),
+            None => self.text.clone(),
+        }
+    }
+}
+
+/// `text` as an http(s) URL; the reason, if not, does not repeat the text
+/// (a webhook's URL is a secret).
+pub fn parse_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| e.to_string())?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!(
+            "the scheme is `{other}`, expected `http` or `https`"
+        )),
+    }
+}
+
+/// `url` with any password replaced by `***`.
+pub fn without_password(url: &Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    url.to_string()
+}
+
+/// One client per combination of redirect and certificate settings,
+/// each made when first needed.
+#[derive(Debug, Default)]
+pub struct Clients {
+    clients: [OnceLock<Result<Client, String>>; 4],
+}
+
+impl Clients {
+    /// The shared client that follows redirects or not, and verifies
+    /// certificates unless `insecure`.
+    pub fn get(&self, follow_redirects: bool, insecure: bool) -> Result<&Client, String> {
+        let slot = usize::from(follow_redirects) * 2 + usize::from(insecure);
+        self.clients[slot]
+            .get_or_init(|| build(follow_redirects, insecure))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+fn build(follow_redirects: bool, insecure: bool) -> Result<Client, String> {
+    let redirects = match follow_redirects {
+        true => reqwest::redirect::Policy::limited(MAX_REDIRECTS),
+        false => reqwest::redirect::Policy::none(),
+    };
+    Client::builder()
+        .redirect(redirects)
+        .danger_accept_invalid_certs(insecure)
+        .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP client: {}", e.without_url()))
+}
+
+/// Why a request got no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoResponse {
+    /// The request's timeout passed.
+    TimedOut,
+    /// The TLS handshake failed (a certificate that does not verify...).
+    Tls(String),
+    Refused,
+    /// The host name did not resolve; the resolver's words.
+    Unresolved(String),
+    /// No connection for another reason; the innermost cause.
+    Connect(String),
+    /// The connection was made but the exchange failed; the innermost cause.
+    Failed(String),
+}
+
+impl NoResponse {
+    /// What went wrong with a request that ended in `error`.
+    pub fn of(error: &reqwest::Error) -> NoResponse {
+        let causes: Vec<&(dyn std::error::Error + 'static)> =
+            std::iter::successors(error.source(), |&e| e.source()).collect();
+        let innermost = causes
+            .last()
+            .map_or_else(|| without_url(error), |e| e.to_string());
+        if error.is_timeout() {
+            return NoResponse::TimedOut;
+        }
+        if let Some(tls) = causes.iter().find_map(|&e| find_rustls(e)) {
+            return NoResponse::Tls(tls.to_string());
+        }
+        let refused = causes
+            .iter()
+            .filter_map(|e| e.downcast_ref::<std::io::Error>())
+            .any(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
+        let dns = causes
+            .iter()
+            .any(|e| e.to_string().starts_with("dns error"));
+        match () {
+            () if refused => NoResponse::Refused,
+            () if dns => NoResponse::Unresolved(innermost),
+            () if error.is_connect() => NoResponse::Connect(innermost),
+            () => NoResponse::Failed(innermost),
+        }
+    }
+}
+
+/// The message of `error` without the URL it names (a webhook's URL is a
+/// secret).
+fn without_url(error: &reqwest::Error) -> String {
+    let text = error.to_string();
+    match error.url() {
+        Some(url) => text.replace(&format!(" for url ({url})"), ""),
+        None => text,
+    }
+}
+
+/// The rustls error in `error`, also when an `io::Error` wraps it (its
+/// `source()` skips the error it wraps).
+fn find_rustls<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    error.downcast_ref::<rustls::Error>().or_else(|| {
+        error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_urls() {
+        assert!(parse_url("https://example.com/hook").is_ok());
+        assert_eq!(
+            parse_url("ftp://example.com/x").unwrap_err(),
+            "the scheme is `ftp`, expected `http` or `https`"
+        );
+        assert_eq!(
+            HttpUrl::parse("localhost:8000/x").unwrap_err(),
+            "invalid URL `localhost:8000/x`: the scheme is `localhost`, expected `http` or `https`"
+        );
+        assert_eq!(
+            parse_url("not a url").unwrap_err(),
+            "relative URL without a base"
+        );
+    }
+
+    #[test]
+    fn passwords_are_masked() {
+        let url = HttpUrl::parse("http://user:pw@127.0.0.1/x").unwrap();
+        assert_eq!(url.display(), "http://user:***@127.0.0.1/x");
+        let url = HttpUrl::parse("http://127.0.0.1/a b").unwrap();
+        assert_eq!(url.display(), "http://127.0.0.1/a b");
+    }
+}

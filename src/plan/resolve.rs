@@ -1,0 +1,84 @@
+//! Templates turned into values when a gate is planned: `${VAR}` replaced,
+//! then the value parsed by the same code that checked a literal one when
+//! the file was loaded.
+
+use std::time::Duration;
+
+use super::Environment;
+use crate::config::{Config, InterpolateError, Parse, Span, Template, Timeout, interpolate};
+use crate::error::Error;
+
+/// Resolves the templates of one gate (or of `[env]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Resolver<'a> {
+    config: &'a Config,
+    environment: &'a Environment,
+    /// Variables set on top of the environment (`[env]`, then the gate's
+    /// `env`); the last of a name wins.
+    set: &'a [(String, String)],
+    /// The gate whose values these are; `None` for `[env]`.
+    gate: Option<&'a str>,
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver that reads `set`, then `environment`, for `gate`.
+    pub fn new(
+        config: &'a Config,
+        environment: &'a Environment,
+        set: &'a [(String, String)],
+        gate: Option<&'a str>,
+    ) -> Resolver<'a> {
+        Resolver {
+            config,
+            environment,
+            set,
+            gate,
+        }
+    }
+
+    /// The value of `template`: the literal one, or the interpolated text
+    /// parsed; a mistake is a config error at the template's place.
+    pub fn value<T: Parse>(&self, template: &Template<T>) -> Result<T, Error> {
+        if let Some(value) = template.literal() {
+            return Ok(value.clone());
+        }
+        let text = self.interpolate(template.text(), template.span())?;
+        T::parse(&text).map_err(|message| self.error(template.span(), message))
+    }
+
+    /// An optional timeout's duration.
+    pub fn timeout(&self, template: Option<&Template<Timeout>>) -> Result<Option<Duration>, Error> {
+        template.map(|t| Ok(self.value(t)?.0)).transpose()
+    }
+
+    /// `text` (written at `span`) with its `${...}` replaced.
+    pub fn interpolate(&self, text: &str, span: &Span) -> Result<String, Error> {
+        let lookup = |name: &str| {
+            self.set
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| self.environment.get(name).cloned())
+        };
+        interpolate(text, lookup).map_err(|error| {
+            let place = self
+                .gate
+                .map_or("[env]".to_string(), |id| format!("gate `{id}`"));
+            let message = match error {
+                InterpolateError::Missing { var } => format!(
+                    "variable `{var}` is not set (needed by {place}); set it, or give a \
+                     default: ${{{var}:-value}}"
+                ),
+                InterpolateError::Syntax { message } => message,
+            };
+            self.error(span, message)
+        })
+    }
+
+    /// A config error at `span`.
+    fn error(&self, span: &Span, message: String) -> Error {
+        let diagnostic = self.config.source.diagnostic(span.clone(), message);
+        Error::from(crate::config::Error::from(diagnostic))
+    }
+}
