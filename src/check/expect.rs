@@ -11,6 +11,10 @@ use toml::Spanned;
 use crate::config::{Diagnostic, Located, Source, Template};
 use crate::error::Error;
 use crate::plan::Resolver;
+use crate::redact::Redactor;
+
+/// Characters of a received text shown in a report.
+const EXCERPT: usize = 400;
 
 /// `json = { "/pointer" = value }` as written.
 pub type RawJson = IndexMap<Spanned<String>, Spanned<toml::Value>>;
@@ -224,6 +228,18 @@ fn json_value(value: &toml::Value) -> Value {
     }
 }
 
+/// The start of `bytes` on a line of its own, secrets masked first; ` ...`
+/// where it was cut; nothing when it is blank.
+pub fn excerpt(bytes: &[u8], complete: bool, redactor: &Redactor) -> String {
+    let text = redactor.redact(&String::from_utf8_lossy(bytes));
+    let excerpt: String = text.chars().take(EXCERPT).collect();
+    if excerpt.trim().is_empty() {
+        return String::new();
+    }
+    let cut = excerpt.len() < text.len() || !complete;
+    format!("\n{}{}", excerpt.trim_end(), if cut { " ..." } else { "" })
+}
+
 /// `value` with `interpolate` applied to every string inside it.
 fn resolve_strings(
     value: &Value,
@@ -322,5 +338,15 @@ mod tests {
                 "body is larger than 2 KiB: too large to check as JSON"
             ]
         );
+    }
+
+    #[test]
+    fn excerpts_are_cut_and_marked() {
+        let redactor = Redactor::default();
+        assert_eq!(excerpt(b"  \n", true, &redactor), "");
+        assert_eq!(excerpt(b"ok\n", true, &redactor), "\nok");
+        assert_eq!(excerpt(b"ok", false, &redactor), "\nok ...");
+        let long = "x".repeat(EXCERPT + 1);
+        assert!(excerpt(long.as_bytes(), true, &redactor).ends_with("x ..."));
     }
 }

@@ -24,6 +24,7 @@ pub mod expect;
 pub mod http;
 pub mod manual;
 pub mod net;
+pub mod tcp;
 pub mod tls;
 
 use std::fmt::Debug;

@@ -448,6 +448,53 @@ pub fn check_fails(toml: &str, expected: &str) {
         .stderr_is(&format!("{expected}\n"));
 }
 
+/// Every file in `dir` and below, except the config the test wrote.
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else if path.file_name().is_some_and(|name| name != "gates.toml") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Asserts that `secret` (as is, JSON-escaped or XML-escaped) is nowhere:
+/// not on stdout, not on stderr, not in any file of the test directory.
+#[track_caller]
+pub fn assert_hidden(run: &Run, secret: &str) {
+    let json = serde_json::to_string(secret).unwrap();
+    let forms = [
+        secret.to_string(),
+        json[1..json.len() - 1].to_string(),
+        secret
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&apos;"),
+    ];
+    let mut outputs = vec![
+        ("stdout".to_string(), run.stdout()),
+        ("stderr".to_string(), run.stderr()),
+    ];
+    for file in files(run.test.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        outputs.push((file.display().to_string(), text));
+    }
+    for (name, text) in outputs {
+        for form in &forms {
+            assert!(
+                !text.contains(form.as_str()),
+                "the secret {form:?} is in {name}:\n{text}"
+            );
+        }
+    }
+}
+
 /// A gate entry's `reason` in a JSON report, `""` when it is null.
 pub fn reason(gate: &Value) -> &str {
     gate["reason"].as_str().unwrap_or_default()

@@ -14,6 +14,7 @@ mod reports;
 mod secrets;
 mod selection;
 mod servers;
+mod tcp;
 mod tls;
 
 pub use harness::Test;

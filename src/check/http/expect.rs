@@ -10,12 +10,9 @@ use reqwest::header::HeaderMap;
 
 use super::HttpProbe;
 use super::client::without_password;
-use crate::check::expect::{self, TextExpectations};
+use crate::check::expect::{self, TextExpectations, excerpt};
 use crate::config::format_duration;
 use crate::redact::Redactor;
-
-/// Characters of the body shown in a report.
-const EXCERPT: usize = 400;
 
 /// Which response statuses pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,17 +71,13 @@ impl Expectations {
             if received.elapsed > max {
                 failures.push(format!(
                     "response took {}, more than max_time {}",
-                    format_duration(round_to_millis(received.elapsed)),
+                    format_duration(received.elapsed),
                     format_duration(max)
                 ));
             }
         }
         failures
     }
-}
-
-fn round_to_millis(duration: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn status(rule: &StatusRule, status: StatusCode) -> Option<String> {
@@ -130,7 +123,7 @@ pub fn summary(probe: &HttpProbe, received: &Received, redactor: &Redactor) -> S
         probe.method,
         probe.url.display(),
         received.status,
-        format_duration(round_to_millis(received.elapsed))
+        format_duration(received.elapsed)
     );
     if received.url != probe.url.url {
         text.push_str(&format!(
@@ -146,18 +139,6 @@ pub fn summary(probe: &HttpProbe, received: &Received, redactor: &Redactor) -> S
     }
     text.push_str(&excerpt(&received.body, received.complete, redactor));
     redactor.redact(&text)
-}
-
-/// The start of `bytes` on a line of its own, secrets masked first; ` ...`
-/// where it was cut; nothing when it is blank.
-pub fn excerpt(bytes: &[u8], complete: bool, redactor: &Redactor) -> String {
-    let text = redactor.redact(&String::from_utf8_lossy(bytes));
-    let excerpt: String = text.chars().take(EXCERPT).collect();
-    if excerpt.trim().is_empty() {
-        return String::new();
-    }
-    let cut = excerpt.len() < text.len() || !complete;
-    format!("\n{}{}", excerpt.trim_end(), if cut { " ..." } else { "" })
 }
 
 #[cfg(test)]
@@ -197,15 +178,5 @@ mod tests {
             redirect.check(&received(200)),
             ["expected status 301 or 308, got 200"]
         );
-    }
-
-    #[test]
-    fn excerpts_are_cut_and_marked() {
-        let redactor = Redactor::default();
-        assert_eq!(excerpt(b"  \n", true, &redactor), "");
-        assert_eq!(excerpt(b"ok\n", true, &redactor), "\nok");
-        assert_eq!(excerpt(b"ok", false, &redactor), "\nok ...");
-        let long = "x".repeat(EXCERPT + 1);
-        assert!(excerpt(long.as_bytes(), true, &redactor).ends_with("x ..."));
     }
 }

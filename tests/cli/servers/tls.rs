@@ -6,11 +6,11 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::{Handler, Listener};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -149,59 +149,6 @@ fn civil_date(seconds: u64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// What a [`Listener`] does with each connection it accepts.
-type Handler = Arc<dyn Fn(TcpStream) + Send + Sync>;
-
-/// A listener on 127.0.0.1 that hands each connection to a handler on a
-/// thread of its own, until it is dropped.
-struct Listener {
-    port: u16,
-    stopping: Arc<AtomicBool>,
-    accepted: Arc<AtomicUsize>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Listener {
-    fn start(handler: Handler) -> Listener {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let port = listener.local_addr().unwrap().port();
-        let stopping = Arc::new(AtomicBool::new(false));
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let thread = std::thread::spawn({
-            let stopping = Arc::clone(&stopping);
-            let accepted = Arc::clone(&accepted);
-            move || {
-                for stream in listener.incoming() {
-                    if stopping.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    accepted.fetch_add(1, Ordering::SeqCst);
-                    let handler = Arc::clone(&handler);
-                    std::thread::spawn(move || handler(stream));
-                }
-            }
-        });
-        Listener {
-            port,
-            stopping,
-            accepted,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees `stopping`.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 /// A TLS server that completes the handshake of every connection with its
