@@ -26,6 +26,7 @@ pub mod manual;
 pub mod net;
 pub mod tcp;
 pub mod tls;
+pub mod ws;
 
 use std::fmt::Debug;
 use std::future::Future;

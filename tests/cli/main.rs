@@ -16,5 +16,6 @@ mod selection;
 mod servers;
 mod tcp;
 mod tls;
+mod ws;
 
 pub use harness::Test;

@@ -34,10 +34,16 @@ impl Parse for HttpUrl {
 impl HttpUrl {
     /// The URL for reports: as written, or with its password masked when it has one.
     pub fn display(&self) -> String {
-        match self.url.password() {
-            Some(_) => without_password(&self.url),
-            None => self.text.clone(),
-        }
+        display(&self.url, &self.text)
+    }
+}
+
+/// `url`, written as `text`, for reports: as written, or with its password
+/// masked when it has one.
+pub fn display(url: &Url, text: &str) -> String {
+    match url.password() {
+        Some(_) => without_password(url),
+        None => text.to_owned(),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod http;
 pub mod tcp;
 pub mod tls;
+pub mod ws;
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;

@@ -54,7 +54,8 @@ impl Cert {
         civil_date(self.not_after)
     }
 
-    fn server_config(&self) -> Arc<ServerConfig> {
+    /// A rustls server config that presents this certificate.
+    pub fn server_config(&self) -> Arc<ServerConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()));
         let config = ServerConfig::builder_with_provider(provider)

@@ -1,0 +1,455 @@
+//! `ws` gates: a WebSocket handshake with `ws://` or `wss://` (certificates
+//! verified as for `tls`, unless `insecure`), then optionally one text
+//! message sent and the first message received checked (`contains`,
+//! `matches`, `json`). With no `send` and no `expect`, a completed handshake
+//! passes.
+//!
+//! `timeout` bounds the connection, the handshake and the wait for the
+//! message together.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::Url;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::Deserialize;
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+use toml::Spanned;
+
+use super::expect::{RawJson, Received, TextExpect, TextExpectations, excerpt};
+use super::http::{client, header_name};
+use super::{Action, BoxFuture, Check, Probe, RawCheck, net, tls};
+use crate::config::{
+    Diagnostic, Parse, RawEnv, Source, SpannedString, Template, Timeout, format_duration,
+};
+use crate::error::Error;
+use crate::event::Status;
+use crate::exec::{Attempt, AttemptContext};
+use crate::plan::Resolver;
+use crate::redact::Redactor;
+
+/// The kind's name in reports.
+pub const KIND: &str = "ws";
+
+/// Largest message (and frame) read; a larger one fails the gate.
+const MESSAGE_LIMIT: usize = 1024 * 1024;
+/// How long a closing handshake may take once the check is done.
+const CLOSE_LIMIT: Duration = Duration::from_secs(1);
+
+/// `ws = { ... }` of a gate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Raw {
+    url: SpannedString,
+    #[serde(default)]
+    headers: RawEnv,
+    insecure: Option<bool>,
+    timeout: Option<SpannedString>,
+    send: Option<SpannedString>,
+    expect: Option<Spanned<RawExpect>>,
+}
+
+/// `ws.expect`: what the first message must show.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    contains: Option<SpannedString>,
+    matches: Option<SpannedString>,
+    #[serde(default)]
+    json: RawJson,
+}
+
+impl RawCheck for Raw {
+    fn load(&self, source: &Source) -> Result<Arc<dyn Check>, Diagnostic> {
+        let expect = match &self.expect {
+            Some(raw) => Some(load_expect(source, raw)?),
+            None => None,
+        };
+        Ok(Arc::new(Ws {
+            url: Template::load(source, &self.url)?,
+            headers: self
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    let name = header_name(source, name, value)?;
+                    Ok((name, Template::load(source, value)?))
+                })
+                .collect::<Result<_, Diagnostic>>()?,
+            insecure: self.insecure.unwrap_or(false),
+            timeout: self
+                .timeout
+                .as_ref()
+                .map(|t| Template::load(source, t))
+                .transpose()?,
+            send: self
+                .send
+                .as_ref()
+                .map(|s| Template::load(source, s))
+                .transpose()?,
+            expect,
+        }))
+    }
+}
+
+/// `expect`, which must check something.
+fn load_expect(source: &Source, raw: &Spanned<RawExpect>) -> Result<TextExpect, Diagnostic> {
+    let expect = raw.get_ref();
+    let text = TextExpect::load(
+        source,
+        expect.contains.as_ref(),
+        expect.matches.as_ref(),
+        &expect.json,
+    )?;
+    match text.is_empty() {
+        true => Err(source.diagnostic(
+            raw.span(),
+            "`expect` has nothing to check: give it `contains`, `matches` or `json`",
+        )),
+        false => Ok(text),
+    }
+}
+
+/// `ws = { ... }`, validated; strings are resolved when the gate is planned.
+#[derive(Debug)]
+pub struct Ws {
+    url: Template<WsUrl>,
+    headers: Vec<(String, Template<HeaderValue>)>,
+    insecure: bool,
+    timeout: Option<Template<Timeout>>,
+    send: Option<Template<String>>,
+    expect: Option<TextExpect>,
+}
+
+/// A `ws://` or `wss://` URL, its text as written (after interpolation),
+/// and the address to connect to.
+#[derive(Debug, Clone)]
+pub struct WsUrl {
+    url: Url,
+    text: String,
+    host: String,
+    port: u16,
+}
+
+impl Parse for WsUrl {
+    fn parse(text: &str) -> Result<WsUrl, String> {
+        let invalid = |reason: String| format!("invalid URL `{text}`: {reason}");
+        let url = Url::parse(text).map_err(|e| invalid(e.to_string()))?;
+        let port = match url.scheme() {
+            "ws" | "wss" => url.port_or_known_default().unwrap_or_default(),
+            other => {
+                return Err(invalid(format!(
+                    "the scheme is `{other}`, expected `ws` or `wss`"
+                )));
+            }
+        };
+        text.into_client_request()
+            .map_err(|e| invalid(e.to_string()))?;
+        let host = match url.host_str() {
+            Some(host) => host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            None => return Err(invalid("it names no host".to_owned())),
+        };
+        Ok(WsUrl {
+            text: text.to_owned(),
+            host,
+            port,
+            url,
+        })
+    }
+}
+
+impl Check for Ws {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn plan(&self, resolver: &Resolver) -> Result<Action, Error> {
+        let url = resolver.value(&self.url)?;
+        let probe = WsProbe {
+            address: net::address(&url.host, url.port),
+            shown: client::display(&url.url, &url.text),
+            url,
+            headers: self
+                .headers
+                .iter()
+                .map(|(name, value)| Ok((name.clone(), resolver.value(value)?)))
+                .collect::<Result<_, Error>>()?,
+            insecure: self.insecure,
+            timeout: resolver.timeout(self.timeout.as_ref())?,
+            send: self.send.as_ref().map(|s| resolver.value(s)).transpose()?,
+            expect: self.expect.as_ref().map(|e| e.plan(resolver)).transpose()?,
+        };
+        Ok(Action::Probe(Arc::new(probe)))
+    }
+}
+
+/// A WebSocket endpoint and what it must do, ready to connect.
+#[derive(Debug)]
+pub struct WsProbe {
+    url: WsUrl,
+    /// The URL for reports (its password masked).
+    shown: String,
+    /// `host:port`, for messages.
+    address: String,
+    headers: Vec<(String, HeaderValue)>,
+    insecure: bool,
+    /// `None`: the gate's timeout.
+    timeout: Option<Duration>,
+    send: Option<String>,
+    expect: Option<TextExpectations>,
+}
+
+impl Probe for WsProbe {
+    fn describe(&self) -> String {
+        format!("ws {}", self.shown)
+    }
+
+    fn attempt<'a>(&'a self, context: &'a mut AttemptContext<'_>) -> BoxFuture<'a, Attempt> {
+        let limit = Limit {
+            deadline: context.deadline_within(self.timeout),
+            timeout: self.timeout.unwrap_or(context.timeout),
+        };
+        let redactor = Arc::clone(&context.redactor);
+        Box::pin(async move { context.bounded(self.exchange(limit, &redactor)).await })
+    }
+}
+
+/// When the exchange must give up, and that time as a duration for messages.
+#[derive(Debug, Clone, Copy)]
+struct Limit {
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Limit {
+    /// `future`, or `None` once the deadline has passed.
+    async fn run<T>(&self, future: impl Future<Output = T>) -> Option<T> {
+        tokio::time::timeout_at(self.deadline, future).await.ok()
+    }
+
+    fn within(&self) -> String {
+        format!("within {}", format_duration(self.timeout))
+    }
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+impl WsProbe {
+    /// Connects, completes the handshake, then sends and receives as the
+    /// probe says.
+    async fn exchange(&self, limit: Limit, redactor: &Redactor) -> Attempt {
+        let started = Instant::now();
+        let connect = TcpStream::connect((self.url.host.as_str(), self.url.port));
+        let stream = match limit.run(connect).await {
+            Some(Ok(stream)) => stream,
+            Some(Err(error)) => {
+                return Attempt::error(net::connect_reason(&error, &self.url.host, &self.address));
+            }
+            None => return self.no_answer(limit),
+        };
+        let (mut socket, mut output) = match self.handshake(stream, limit, started, redactor).await
+        {
+            Ok(done) => done,
+            Err(attempt) => return attempt,
+        };
+        let attempt = self
+            .converse(&mut socket, limit, &mut output, redactor)
+            .await;
+        let _ = tokio::time::timeout(CLOSE_LIMIT, socket.close(None)).await;
+        attempt.with_output(redactor.redact(&output))
+    }
+
+    /// The opening handshake on `stream`; the socket and the first line of
+    /// the output, or how it failed.
+    async fn handshake(
+        &self,
+        stream: TcpStream,
+        limit: Limit,
+        started: Instant,
+        redactor: &Redactor,
+    ) -> Result<(Socket, String), Attempt> {
+        let mut request = self
+            .url
+            .text
+            .as_str()
+            .into_client_request()
+            .map_err(|e| Attempt::error(format!("invalid URL {}: {e}", self.shown)))?;
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("names are checked tokens");
+            request.headers_mut().append(name, value.clone());
+        }
+        let connector = match self.url.url.scheme() {
+            "wss" => Connector::Rustls(tls::client_config(self.insecure)),
+            _ => Connector::Plain,
+        };
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MESSAGE_LIMIT))
+            .max_frame_size(Some(MESSAGE_LIMIT));
+        let handshake = tokio_tungstenite::client_async_tls_with_config(
+            request,
+            stream,
+            Some(config),
+            Some(connector),
+        );
+        match limit.run(handshake).await {
+            Some(Ok((socket, response))) => {
+                let line = format!(
+                    "GET {} -> {} in {}",
+                    self.shown,
+                    response.status(),
+                    format_duration(started.elapsed())
+                );
+                Ok((socket, line))
+            }
+            Some(Err(error)) => Err(self.handshake_failed(error, redactor)),
+            None => Err(Attempt::new(
+                Status::TimedOut,
+                format!(
+                    "WebSocket handshake with {} timed out after {}",
+                    self.shown,
+                    format_duration(limit.timeout)
+                ),
+            )),
+        }
+    }
+
+    /// A handshake that did not complete: an answer other than 101 (or one
+    /// that breaks the protocol) fails the gate; no answer is an error.
+    fn handshake_failed(&self, error: tungstenite::Error, redactor: &Redactor) -> Attempt {
+        let failed =
+            |what: String| format!("WebSocket handshake with {} failed: {what}", self.shown);
+        match error {
+            tungstenite::Error::Http(response) => {
+                let body = response.body().as_deref().unwrap_or_default();
+                let output = format!(
+                    "GET {} -> {}{}",
+                    self.shown,
+                    response.status(),
+                    excerpt(body, true, redactor)
+                );
+                let reason = failed(format!(
+                    "expected status 101, got {}",
+                    response.status().as_u16()
+                ));
+                Attempt::new(Status::Failed, reason).with_output(output)
+            }
+            tungstenite::Error::Io(error) => match rustls_cause(&error) {
+                Some(tls) => {
+                    Attempt::error(format!("TLS handshake with {} failed: {tls}", self.address))
+                }
+                None => Attempt::error(failed(error.to_string())),
+            },
+            other => Attempt::new(Status::Failed, failed(other.to_string())),
+        }
+    }
+
+    /// After the handshake: the message sent, the first one received.
+    async fn converse(
+        &self,
+        socket: &mut Socket,
+        limit: Limit,
+        output: &mut String,
+        redactor: &Redactor,
+    ) -> Attempt {
+        if let Some(send) = &self.send {
+            match limit.run(socket.send(Message::text(send.as_str()))).await {
+                Some(Ok(())) => output.push_str(&format!(
+                    "\nsent {} bytes{}",
+                    send.len(),
+                    excerpt(send.as_bytes(), true, redactor)
+                )),
+                Some(Err(error)) => {
+                    return Attempt::error(format!("cannot send to {}: {error}", self.shown));
+                }
+                None => return self.no_message(limit),
+            }
+        }
+        let Some(expect) = &self.expect else {
+            return Attempt::passed();
+        };
+        let message = match self.first_message(socket, limit).await {
+            Ok(message) => message,
+            Err(attempt) => return attempt,
+        };
+        output.push_str(&format!(
+            "\nreceived {} bytes{}",
+            message.len(),
+            excerpt(&message, true, redactor)
+        ));
+        let failures = expect.failures(Received {
+            noun: "message",
+            bytes: &message,
+            complete: true,
+        });
+        match failures.is_empty() {
+            true => Attempt::passed(),
+            false => Attempt::new(Status::Failed, failures.join("; ")),
+        }
+    }
+
+    /// The first text or binary message, pings and pongs passed over.
+    async fn first_message(&self, socket: &mut Socket, limit: Limit) -> Result<Vec<u8>, Attempt> {
+        loop {
+            let failed = |reason: String| Err(Attempt::new(Status::Failed, reason));
+            match limit.run(socket.next()).await {
+                None => return Err(self.no_message(limit)),
+                Some(None) => {
+                    return failed("the connection closed before a message came".to_owned());
+                }
+                Some(Some(Ok(Message::Text(text)))) => return Ok(text.as_bytes().to_vec()),
+                Some(Some(Ok(Message::Binary(bytes)))) => return Ok(bytes.to_vec()),
+                Some(Some(Ok(Message::Close(frame)))) => {
+                    return failed(format!(
+                        "the server closed the connection before sending a message{}",
+                        close_reason(frame.as_ref())
+                    ));
+                }
+                Some(Some(Ok(_))) => continue,
+                Some(Some(Err(tungstenite::Error::Capacity(error)))) => {
+                    return failed(format!("the first message is too large: {error}"));
+                }
+                Some(Some(Err(error))) => {
+                    return Err(Attempt::error(format!(
+                        "the connection to {} failed: {error}",
+                        self.shown
+                    )));
+                }
+            }
+        }
+    }
+
+    fn no_answer(&self, limit: Limit) -> Attempt {
+        let reason = format!("no answer from {} {}", self.address, limit.within());
+        Attempt::new(Status::TimedOut, reason)
+    }
+
+    fn no_message(&self, limit: Limit) -> Attempt {
+        Attempt::new(Status::TimedOut, format!("no message {}", limit.within()))
+    }
+}
+
+/// ` (1008 policy violation: "not allowed")`, or nothing without a frame.
+fn close_reason(frame: Option<&CloseFrame>) -> String {
+    match frame {
+        Some(frame) if frame.reason.is_empty() => format!(" (code {})", u16::from(frame.code)),
+        Some(frame) => format!(" (code {}: {})", u16::from(frame.code), frame.reason),
+        None => String::new(),
+    }
+}
+
+/// The rustls error an I/O error of the handshake carries, if it is one.
+fn rustls_cause(error: &io::Error) -> Option<&rustls::Error> {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
