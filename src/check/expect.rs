@@ -37,8 +37,8 @@ impl TextExpect {
         json: &RawJson,
     ) -> Result<TextExpect, Diagnostic> {
         Ok(TextExpect {
-            contains: contains.map(|c| Template::load(source, c)).transpose()?,
-            matches: matches.map(|m| Template::load(source, m)).transpose()?,
+            contains: Template::optional(source, contains)?,
+            matches: Template::optional(source, matches)?,
             json: json
                 .iter()
                 .map(|(pointer, value)| {

@@ -20,6 +20,7 @@
 //! `RawGate::checks`, side by side in `src/config/raw.rs`.
 
 pub mod command;
+pub mod dns;
 pub mod expect;
 pub mod http;
 pub mod manual;

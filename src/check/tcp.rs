@@ -72,17 +72,9 @@ impl RawCheck for Raw {
         Ok(Arc::new(Tcp {
             host: Template::load(source, &self.host)?,
             port: net::port(source, &self.port)?,
-            timeout: self
-                .timeout
-                .as_ref()
-                .map(|t| Template::load(source, t))
-                .transpose()?,
+            timeout: Template::optional(source, self.timeout.as_ref())?,
             closed: closed.is_some(),
-            send: self
-                .send
-                .as_ref()
-                .map(|s| Template::load(source, s))
-                .transpose()?,
+            send: Template::optional(source, self.send.as_ref())?,
             expect,
         }))
     }

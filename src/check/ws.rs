@@ -84,16 +84,8 @@ impl RawCheck for Raw {
                 })
                 .collect::<Result<_, Diagnostic>>()?,
             insecure: self.insecure.unwrap_or(false),
-            timeout: self
-                .timeout
-                .as_ref()
-                .map(|t| Template::load(source, t))
-                .transpose()?,
-            send: self
-                .send
-                .as_ref()
-                .map(|s| Template::load(source, s))
-                .transpose()?,
+            timeout: Template::optional(source, self.timeout.as_ref())?,
+            send: Template::optional(source, self.send.as_ref())?,
             expect,
         }))
     }

@@ -54,11 +54,7 @@ impl GateContext<'_> {
             section: raw.section.clone(),
             tags: raw.tags.clone(),
             check: self.check(raw)?,
-            cwd: raw
-                .cwd
-                .as_ref()
-                .map(|cwd| Template::load(source, cwd))
-                .transpose()?,
+            cwd: Template::optional(source, raw.cwd.as_ref())?,
             env: values::env_vars(source, &raw.env)?,
             requires: raw.requires.clone(),
             timeout: raw
@@ -262,7 +258,7 @@ mod tests {
 
     #[test]
     fn no_check_or_two_checks() {
-        let none = "gate `a` has no check: give it one of `run`, `http`, `tls` or `manual = true`";
+        let none = "gate `a` has no check: give it one of `run`, `http`, `tls`, `tcp`, `ws`, `dns` or `manual = true`";
         assert_invalid("[gates.a]\nname = \"A\"\n", none, 1, 8);
         assert_invalid("[gates.a]\nmanual = false\n", none, 1, 8);
         assert_invalid(

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::check::{RawCheck, command, http, manual, tcp, tls, ws};
+use crate::check::{RawCheck, command, dns, http, manual, tcp, tls, ws};
 
 /// A string with its position in the file.
 pub type SpannedString = Spanned<String>;
@@ -127,6 +127,7 @@ pub struct RawGate {
     pub tls: Option<tls::Raw>,
     pub tcp: Option<tcp::Raw>,
     pub ws: Option<ws::Raw>,
+    pub dns: Option<dns::Raw>,
     pub manual: Option<manual::Raw>,
     pub cwd: Option<SpannedString>,
     #[serde(default)]
@@ -145,13 +146,14 @@ impl RawGate {
     /// Every kind of check, by its key, with this gate's table for it when
     /// the gate has one. This list and the fields above are where the kinds
     /// are listed: a new kind adds its field and one line here.
-    pub fn checks(&self) -> [(&'static str, Option<&dyn RawCheck>); 6] {
+    pub fn checks(&self) -> [(&'static str, Option<&dyn RawCheck>); 7] {
         [
             ("run", self.run.as_ref().map(|raw| raw as _)),
             ("http", self.http.as_ref().map(|raw| raw as _)),
             ("tls", self.tls.as_ref().map(|raw| raw as _)),
             ("tcp", self.tcp.as_ref().map(|raw| raw as _)),
             ("ws", self.ws.as_ref().map(|raw| raw as _)),
+            ("dns", self.dns.as_ref().map(|raw| raw as _)),
             (
                 "manual",
                 self.manual.as_ref().filter(|m| m.0).map(|raw| raw as _),

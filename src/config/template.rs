@@ -49,6 +49,14 @@ impl<T: Parse> Template<T> {
         })
     }
 
+    /// [`Template::load`] of an optional value.
+    pub fn optional(
+        source: &Source,
+        raw: Option<&SpannedString>,
+    ) -> Result<Option<Template<T>>, Diagnostic> {
+        raw.map(|raw| Template::load(source, raw)).transpose()
+    }
+
     /// A value the config did not write (a default), for errors at `span`.
     pub fn fixed(value: T, text: impl Into<String>, span: Span) -> Template<T> {
         Template {

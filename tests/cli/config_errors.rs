@@ -154,7 +154,7 @@ fn gate_id_starting_with_a_dash_is_rejected() {
 fn a_gate_with_no_check() {
     check_fails(
         "[gates.lint]\nname = \"Linted\"\n",
-        r#"error: gate `lint` has no check: give it one of `run`, `http`, `tls` or `manual = true`
+        r#"error: gate `lint` has no check: give it one of `run`, `http`, `tls`, `tcp`, `ws`, `dns` or `manual = true`
  --> gates.toml:1:8
   |
 1 | [gates.lint]
@@ -166,7 +166,7 @@ fn a_gate_with_no_check() {
 fn manual_false_is_no_check() {
     check_fails(
         "[gates.signoff]\nmanual = false\n",
-        r#"error: gate `signoff` has no check: give it one of `run`, `http`, `tls` or `manual = true`
+        r#"error: gate `signoff` has no check: give it one of `run`, `http`, `tls`, `tcp`, `ws`, `dns` or `manual = true`
  --> gates.toml:1:8
   |
 1 | [gates.signoff]

@@ -4,6 +4,7 @@ mod harness;
 
 mod ci;
 mod config_errors;
+mod dns;
 mod example;
 mod execution;
 mod http;

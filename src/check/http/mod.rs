@@ -92,16 +92,8 @@ impl RawCheck for Raw {
                     Ok((name, Template::load(source, value)?))
                 })
                 .collect::<Result<_, Diagnostic>>()?,
-            body: self
-                .body
-                .as_ref()
-                .map(|b| Template::load(source, b))
-                .transpose()?,
-            timeout: self
-                .timeout
-                .as_ref()
-                .map(|t| Template::load(source, t))
-                .transpose()?,
+            body: Template::optional(source, self.body.as_ref())?,
+            timeout: Template::optional(source, self.timeout.as_ref())?,
             follow_redirects: self.follow_redirects.unwrap_or(true),
             insecure: self.insecure.unwrap_or(false),
             repeat: match &self.repeat {
@@ -136,11 +128,7 @@ impl RawExpect {
                     Ok((name.to_ascii_lowercase(), Template::load(source, pattern)?))
                 })
                 .collect::<Result<_, Diagnostic>>()?,
-            max_time: self
-                .max_time
-                .as_ref()
-                .map(|t| Template::load(source, t))
-                .transpose()?,
+            max_time: Template::optional(source, self.max_time.as_ref())?,
         })
     }
 }

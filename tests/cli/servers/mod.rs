@@ -1,5 +1,6 @@
 //! Real servers for the tests, on 127.0.0.1 port 0.
 
+pub mod dns;
 pub mod http;
 pub mod tcp;
 pub mod tls;

@@ -1,0 +1,541 @@
+//! `dns` gates: the records of one name and type (A, AAAA, CNAME, MX, TXT,
+//! NS), asked of the system's DNS servers (`/etc/resolv.conf`) or of an
+//! explicit `server`, and checked: at least one answer, an answer that must
+//! be among them (`contains`), or one that must match (`matches`).
+//!
+//! The name is asked as written, never with the search domains appended,
+//! and `/etc/hosts` is not read: the check is about what DNS answers.
+
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::system_conf::read_system_conf;
+use hickory_resolver::{Resolver, TokioResolver};
+use regex::Regex;
+use serde::Deserialize;
+use tokio::time::Instant;
+use toml::Spanned;
+
+use super::net;
+use super::{Action, BoxFuture, Check, Probe, RawCheck};
+use crate::config::{
+    Diagnostic, Parse, Source, SpannedString, Template, Timeout, format_duration, suggest,
+};
+use crate::error::Error;
+use crate::event::Status;
+use crate::exec::{Attempt, AttemptContext};
+use crate::plan::Resolver as Values;
+
+/// The kind's name in reports.
+pub const KIND: &str = "dns";
+
+/// The record types a gate can ask for, as written.
+const TYPES: [(&str, RecordType); 6] = [
+    ("A", RecordType::A),
+    ("AAAA", RecordType::AAAA),
+    ("CNAME", RecordType::CNAME),
+    ("MX", RecordType::MX),
+    ("TXT", RecordType::TXT),
+    ("NS", RecordType::NS),
+];
+
+/// The port of a `server` that names none.
+const DNS_PORT: u16 = 53;
+
+/// `dns = { ... }` of a gate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Raw {
+    name: SpannedString,
+    #[serde(rename = "type")]
+    record_type: Option<SpannedString>,
+    server: Option<SpannedString>,
+    timeout: Option<SpannedString>,
+    expect: Option<Spanned<RawExpect>>,
+}
+
+/// `dns.expect`: what the answers must hold.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    contains: Option<SpannedString>,
+    matches: Option<SpannedString>,
+}
+
+impl RawCheck for Raw {
+    fn load(&self, source: &Source) -> Result<Arc<dyn Check>, Diagnostic> {
+        let record_type = match &self.record_type {
+            Some(raw) => Template::load(source, raw)?,
+            None => Template::fixed(Type(RecordType::A), "A", self.name.span()),
+        };
+        let (contains, matches) = match &self.expect {
+            Some(raw) => {
+                let expect = raw.get_ref();
+                if expect.contains.is_none() && expect.matches.is_none() {
+                    return Err(source.diagnostic(
+                        raw.span(),
+                        "`expect` has nothing to check: give it `contains` or `matches`",
+                    ));
+                }
+                (
+                    Template::optional(source, expect.contains.as_ref())?,
+                    Template::optional(source, expect.matches.as_ref())?,
+                )
+            }
+            None => (None, None),
+        };
+        Ok(Arc::new(Dns {
+            name: Template::load(source, &self.name)?,
+            record_type,
+            server: Template::optional(source, self.server.as_ref())?,
+            timeout: Template::optional(source, self.timeout.as_ref())?,
+            contains,
+            matches,
+        }))
+    }
+}
+
+/// `dns = { ... }`, validated; strings are resolved when the gate is planned.
+#[derive(Debug)]
+pub struct Dns {
+    name: Template<DnsName>,
+    record_type: Template<Type>,
+    /// `None`: the system's DNS servers.
+    server: Option<Template<Server>>,
+    timeout: Option<Template<Timeout>>,
+    contains: Option<Template<String>>,
+    matches: Option<Template<Regex>>,
+}
+
+/// A name to look up: as written, and as a fully qualified name (so no
+/// search domain is ever appended).
+#[derive(Debug, Clone)]
+pub struct DnsName {
+    text: String,
+    name: Name,
+}
+
+impl Parse for DnsName {
+    fn parse(text: &str) -> Result<DnsName, String> {
+        let mut name = Name::from_utf8(text)
+            .ok()
+            .filter(|_| !text.is_empty() && !text.contains(['/', ':', ' ']))
+            .ok_or_else(|| {
+                format!("invalid DNS name `{text}`: expected a name like `api.example.com`")
+            })?;
+        name.set_fqdn(true);
+        Ok(DnsName {
+            text: text.trim_end_matches('.').to_owned(),
+            name,
+        })
+    }
+}
+
+/// A record type of [`TYPES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Type(RecordType);
+
+impl Parse for Type {
+    fn parse(text: &str) -> Result<Type, String> {
+        let wanted = text.to_ascii_uppercase();
+        match TYPES.iter().find(|(name, _)| *name == wanted) {
+            Some(&(_, record_type)) => Ok(Type(record_type)),
+            None => {
+                let names: Vec<&str> = TYPES.iter().map(|&(name, _)| name).collect();
+                Err(suggest::unknown("record type", text, &names))
+            }
+        }
+    }
+}
+
+/// A DNS server, `host:port` (`[::1]:53`); the port defaults to 53.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    host: String,
+    port: u16,
+}
+
+impl Parse for Server {
+    fn parse(text: &str) -> Result<Server, String> {
+        let invalid = || {
+            format!(
+                "invalid DNS server `{text}`: expected `host:port` or `host`, like \
+                 `127.0.0.1:5353` or `[2001:db8::53]:53`"
+            )
+        };
+        let (host, port) = match text.rsplit_once(':') {
+            _ if text.parse::<IpAddr>().is_ok() => (text, None),
+            Some((host, port)) if !host.contains(':') || host.starts_with('[') => {
+                (host, Some(port))
+            }
+            Some(_) => return Err(invalid()),
+            None => (text, None),
+        };
+        let port = match port {
+            Some(port) => port
+                .parse::<u16>()
+                .ok()
+                .filter(|&p| p > 0)
+                .ok_or_else(invalid)?,
+            None => DNS_PORT,
+        };
+        let host = net::Host::parse(host).map_err(|_| invalid())?.0;
+        Ok(Server { host, port })
+    }
+}
+
+impl Check for Dns {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn plan(&self, values: &Values) -> Result<Action, Error> {
+        let probe = DnsProbe {
+            name: values.value(&self.name)?,
+            record_type: values.value(&self.record_type)?.0,
+            server: self.server.as_ref().map(|s| values.value(s)).transpose()?,
+            timeout: values.timeout(self.timeout.as_ref())?,
+            contains: self
+                .contains
+                .as_ref()
+                .map(|c| values.value(c))
+                .transpose()?,
+            matches: self.matches.as_ref().map(|m| values.value(m)).transpose()?,
+        };
+        Ok(Action::Probe(Arc::new(probe)))
+    }
+}
+
+/// A DNS question and what its answers must hold, ready to ask.
+#[derive(Debug)]
+pub struct DnsProbe {
+    name: DnsName,
+    record_type: RecordType,
+    server: Option<Server>,
+    /// `None`: the gate's timeout.
+    timeout: Option<Duration>,
+    contains: Option<String>,
+    matches: Option<Regex>,
+}
+
+impl Probe for DnsProbe {
+    fn describe(&self) -> String {
+        let server = match &self.server {
+            Some(server) => format!(" @{}", net::address(&server.host, server.port)),
+            None => String::new(),
+        };
+        format!("dns {} {}{server}", self.record_type, self.name.text)
+    }
+
+    fn attempt<'a>(&'a self, context: &'a mut AttemptContext<'_>) -> BoxFuture<'a, Attempt> {
+        let deadline = context.deadline_within(self.timeout);
+        let timeout = self.timeout.unwrap_or(context.timeout);
+        Box::pin(async move { context.bounded(self.ask(deadline, timeout)).await })
+    }
+}
+
+impl DnsProbe {
+    /// Asks the question and judges the answers.
+    async fn ask(&self, deadline: Instant, timeout: Duration) -> Attempt {
+        let started = Instant::now();
+        let (resolver, servers) = match self.resolver(deadline).await {
+            Ok(found) => found,
+            Err(reason) => return Attempt::error(reason),
+        };
+        let lookup = tokio::time::timeout_at(
+            deadline,
+            resolver.lookup(self.name.name.clone(), self.record_type),
+        );
+        let answers: Vec<String> = match lookup.await {
+            Ok(Ok(lookup)) => lookup
+                .answers()
+                .iter()
+                .filter(|record| record.record_type() == self.record_type)
+                .map(|record| value(&record.data))
+                .collect(),
+            Ok(Err(error)) => return self.no_answers(&error, &servers, timeout),
+            Err(_) => return self.silence(&servers, timeout),
+        };
+        let output = format!(
+            "{} {} @{servers} -> {} in {}",
+            self.record_type,
+            self.name.text,
+            listing(&answers),
+            format_duration(started.elapsed())
+        );
+        self.judge(&answers).with_output(output)
+    }
+
+    /// A resolver for this question, and the servers it asks (for messages).
+    async fn resolver(&self, deadline: Instant) -> Result<(TokioResolver, String), String> {
+        let (config, mut options) = match &self.server {
+            Some(server) => {
+                let ip = server_address(server, deadline).await?;
+                let mut name_server = NameServerConfig::udp_and_tcp(ip);
+                for connection in &mut name_server.connections {
+                    connection.port = server.port;
+                }
+                let config = ResolverConfig::from_parts(None, Vec::new(), vec![name_server]);
+                (config, ResolverOpts::default())
+            }
+            None => read_system_conf()
+                .map_err(|e| format!("cannot read the system's DNS configuration: {e}"))?,
+        };
+        let servers = servers(config.name_servers());
+        options.timeout = deadline.saturating_duration_since(Instant::now());
+        options.attempts = 1;
+        options.cache_size = 0;
+        options.use_hosts_file = ResolveHosts::Never;
+        options.ndots = 0;
+        let resolver = Resolver::builder_with_config(config, TokioRuntimeProvider::default())
+            .with_options(options)
+            .build()
+            .map_err(|e| format!("cannot set up the DNS resolver: {e}"))?;
+        Ok((resolver, servers))
+    }
+
+    /// Whether the answers hold what is expected.
+    fn judge(&self, answers: &[String]) -> Attempt {
+        let kind = self.record_type;
+        let listed = listing(answers);
+        if answers.is_empty() {
+            return Attempt::new(
+                Status::Failed,
+                format!("{} has no {kind} record", self.name.text),
+            );
+        }
+        if let Some(wanted) = &self.contains {
+            if !answers
+                .iter()
+                .any(|answer| same_value(kind, answer, wanted))
+            {
+                let reason = format!("{kind} records {listed} do not contain {wanted}");
+                return Attempt::new(Status::Failed, reason);
+            }
+        }
+        if let Some(pattern) = &self.matches {
+            if !answers.iter().any(|answer| pattern.is_match(answer)) {
+                let reason = format!("{kind} records {listed} do not match /{pattern}/");
+                return Attempt::new(Status::Failed, reason);
+            }
+        }
+        Attempt::passed()
+    }
+
+    /// A lookup that ended without answers: no such records is a failed
+    /// check, a server that could not answer is an error.
+    fn no_answers(&self, error: &NetError, servers: &str, timeout: Duration) -> Attempt {
+        let (name, kind) = (&self.name.text, self.record_type);
+        let output = format!("{kind} {name} @{servers} -> {error}");
+        let attempt = match error {
+            NetError::Dns(DnsError::NoRecordsFound(no))
+                if no.response_code == ResponseCode::NXDomain =>
+            {
+                Attempt::new(
+                    Status::Failed,
+                    format!("{name} has no {kind} record (NXDOMAIN)"),
+                )
+            }
+            NetError::Dns(DnsError::NoRecordsFound(_)) => {
+                Attempt::new(Status::Failed, format!("{name} has no {kind} record"))
+            }
+            // The mnemonic, as dig prints it: SERVFAIL, REFUSED.
+            NetError::Dns(DnsError::ResponseCode(code)) => Attempt::error(format!(
+                "DNS server {servers} answered {} for {name} {kind}",
+                format!("{code:?}").to_ascii_uppercase()
+            )),
+            NetError::Timeout => return self.silence(servers, timeout),
+            NetError::Io(io) => Attempt::error(format!("cannot ask DNS server {servers}: {io}")),
+            other => Attempt::error(format!(
+                "cannot look up {name} {kind} at {servers}: {other}"
+            )),
+        };
+        attempt.with_output(output)
+    }
+
+    /// No answer came in time.
+    fn silence(&self, servers: &str, timeout: Duration) -> Attempt {
+        Attempt::new(
+            Status::TimedOut,
+            format!(
+                "no answer from DNS server {servers} within {}",
+                format_duration(timeout)
+            ),
+        )
+    }
+}
+
+/// The address of `server`, resolved when it is a name.
+async fn server_address(server: &Server, deadline: Instant) -> Result<IpAddr, String> {
+    if let Ok(ip) = server.host.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let lookup = tokio::net::lookup_host((server.host.as_str(), server.port));
+    match tokio::time::timeout_at(deadline, lookup).await {
+        Ok(Ok(mut addresses)) => addresses
+            .next()
+            .map(|address: SocketAddr| address.ip())
+            .ok_or_else(|| format!("cannot resolve DNS server {}", server.host)),
+        Ok(Err(e)) => Err(format!("cannot resolve DNS server {}: {e}", server.host)),
+        Err(_) => Err(format!("cannot resolve DNS server {} in time", server.host)),
+    }
+}
+
+/// `10.0.0.2:53, 10.0.0.3:53`: the servers a resolver asks.
+fn servers(name_servers: &[NameServerConfig]) -> String {
+    let addresses: Vec<String> = name_servers
+        .iter()
+        .map(|server| {
+            let port = server.connections.first().map_or(DNS_PORT, |c| c.port);
+            net::address(&server.ip.to_string(), port)
+        })
+        .collect();
+    match addresses.is_empty() {
+        true => "(none configured)".to_owned(),
+        false => addresses.join(", "),
+    }
+}
+
+/// A record's value as gates.toml writes it: `203.0.113.10`,
+/// `lb.example.net`, `10 mail.example.com`, the text of a TXT record.
+fn value(data: &RData) -> String {
+    let name = |name: &Name| name.to_utf8().trim_end_matches('.').to_owned();
+    match data {
+        RData::A(a) => a.0.to_string(),
+        RData::AAAA(aaaa) => aaaa.0.to_string(),
+        RData::CNAME(cname) => name(&cname.0),
+        RData::NS(ns) => name(&ns.0),
+        RData::MX(mx) => format!("{} {}", mx.preference, name(&mx.exchange)),
+        RData::TXT(txt) => txt
+            .txt_data
+            .iter()
+            .map(|part| String::from_utf8_lossy(part))
+            .collect(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether an answer of type `kind` is the value a gate wrote: addresses
+/// compared as addresses (`2001:db8::1` is `2001:0db8::1`), names without
+/// case or a final dot (an MX answer by its host alone too), text exactly.
+fn same_value(kind: RecordType, answer: &str, wanted: &str) -> bool {
+    let same_name = |a: &str, b: &str| a.eq_ignore_ascii_case(b.trim_end_matches('.'));
+    match kind {
+        RecordType::A | RecordType::AAAA => {
+            match (IpAddr::from_str(answer), IpAddr::from_str(wanted)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => answer == wanted,
+            }
+        }
+        RecordType::MX => {
+            same_name(answer, wanted)
+                || answer
+                    .split_once(' ')
+                    .is_some_and(|(_, host)| same_name(host, wanted))
+        }
+        RecordType::CNAME | RecordType::NS => same_name(answer, wanted),
+        _ => answer == wanted,
+    }
+}
+
+/// The answers for a message: `198.51.100.1, 198.51.100.2`, or `none`.
+fn listing(answers: &[String]) -> String {
+    match answers.is_empty() {
+        true => "none".to_owned(),
+        false => answers.join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_with_and_without_ports() {
+        let server = |host: &str, port| Server {
+            host: host.to_owned(),
+            port,
+        };
+        assert_eq!(
+            Server::parse("127.0.0.1:5353"),
+            Ok(server("127.0.0.1", 5353))
+        );
+        assert_eq!(Server::parse("127.0.0.1"), Ok(server("127.0.0.1", 53)));
+        assert_eq!(Server::parse("[::1]:5353"), Ok(server("::1", 5353)));
+        assert_eq!(Server::parse("::1"), Ok(server("::1", 53)));
+        assert_eq!(
+            Server::parse("ns1.example.com:53"),
+            Ok(server("ns1.example.com", 53))
+        );
+        for bad in [
+            "",
+            "a:b",
+            "1.2.3.4:0",
+            "1.2.3.4:99999",
+            "dns://x:53",
+            "::1:53:x",
+        ] {
+            assert!(Server::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn record_types_with_a_suggestion() {
+        assert_eq!(Type::parse("aaaa"), Ok(Type(RecordType::AAAA)));
+        assert_eq!(
+            Type::parse("MXX").unwrap_err(),
+            "unknown record type `MXX`, did you mean `MX`?"
+        );
+        assert_eq!(
+            Type::parse("SRV").unwrap_err(),
+            "unknown record type `SRV` (expected one of `A`, `AAAA`, `CNAME`, `MX`, `TXT`, `NS`)"
+        );
+    }
+
+    #[test]
+    fn names_are_asked_fully_qualified() {
+        let name = DnsName::parse("api.example.com").unwrap();
+        assert!(name.name.is_fqdn());
+        assert_eq!(name.text, "api.example.com");
+        assert!(DnsName::parse("https://api.example.com").is_err());
+        assert!(DnsName::parse("").is_err());
+    }
+
+    #[test]
+    fn values_compare_as_written() {
+        assert!(same_value(
+            RecordType::AAAA,
+            "2001:db8::1",
+            "2001:0db8:0::1"
+        ));
+        assert!(!same_value(RecordType::A, "198.51.100.1", "203.0.113.10"));
+        assert!(same_value(
+            RecordType::CNAME,
+            "LB.example.net",
+            "lb.example.net."
+        ));
+        assert!(same_value(
+            RecordType::MX,
+            "10 mail.example.com",
+            "mail.example.com"
+        ));
+        assert!(same_value(
+            RecordType::MX,
+            "10 mail.example.com",
+            "10 mail.example.com"
+        ));
+        assert!(!same_value(
+            RecordType::MX,
+            "10 mail.example.com",
+            "20 mail.example.com"
+        ));
+        assert!(!same_value(RecordType::TXT, "token=AbC", "token=abc"));
+    }
+}
