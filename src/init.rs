@@ -32,7 +32,10 @@ fn starter(template: Template) -> Starter {
         Template::Python => Starter {
             name: "python",
             text: include_str!("templates/python.toml"),
-            variables: &[("ADMIN_TOKEN", "admin-health")],
+            variables: &[
+                ("ADMIN_TOKEN", "admin-health"),
+                ("PUBLIC_IP", "dns-records"),
+            ],
         },
         Template::Node => Starter {
             name: "node",

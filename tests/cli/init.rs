@@ -71,7 +71,10 @@ fn the_default_template_is_generic_and_checks() {
 #[test]
 fn the_python_template_checks_and_has_its_gates() {
     let gates = init_and_list("python");
-    assert_eq!(kinds(&gates), ["command", "http", "manual", "tls"]);
+    assert_eq!(
+        kinds(&gates),
+        ["command", "dns", "http", "manual", "tls", "ws"]
+    );
     for id in [
         "coverage",
         "flake8",
@@ -88,6 +91,8 @@ fn the_python_template_checks_and_has_its_gates() {
         "rate-limit",
         "response-time",
         "cors",
+        "websocket",
+        "dns-records",
         "backups",
         "rollback-plan",
         "team-notified",
@@ -106,7 +111,10 @@ fn the_python_template_checks_and_has_its_gates() {
 #[test]
 fn the_node_template_checks_and_has_its_gates() {
     let gates = init_and_list("node");
-    assert_eq!(kinds(&gates), ["command", "http", "manual", "tls"]);
+    assert_eq!(
+        kinds(&gates),
+        ["command", "http", "manual", "tcp", "tls", "ws"]
+    );
     for id in [
         "coverage",
         "npm-audit",
@@ -118,20 +126,33 @@ fn the_node_template_checks_and_has_its_gates() {
         "tls-cert",
         "rate-limit",
         "mongo-ping",
+        "mongo-not-public",
+        "redis-requires-auth",
+        "redis-not-public",
+        "realtime",
         "backups",
         "rollback-plan",
     ] {
         gate(&gates, id);
     }
+    assert_eq!(gate(&gates, "redis-requires-auth")["kind"], "tcp");
+    assert_eq!(gate(&gates, "realtime")["kind"], "ws");
 }
 
 #[test]
-fn the_python_template_names_the_variable_it_needs() {
+fn the_python_template_names_the_variables_it_needs() {
     Test::new()
         .args(&["init", "--template", "python"])
         .run()
         .code(0)
-        .stdout_has("note: set ADMIN_TOKEN first");
+        .stdout_has(
+            "note: set ADMIN_TOKEN first: gate `admin-health` reads it
+",
+        )
+        .stdout_has(
+            "note: set PUBLIC_IP first: gate `dns-records` reads it
+",
+        );
 }
 
 /// `gate run --dry-run` on a freshly written template, with `env` set.
@@ -161,18 +182,24 @@ fn every_template_dry_runs_with_its_variables_set() {
             ("ADMIN_TOKEN", "s3cr3t-token"),
             ("API_URL", "https://api.shop.test"),
             ("PUBLIC_HOST", "shop.test"),
+            ("PUBLIC_IP", "203.0.113.10"),
         ],
     )
     .code(0)
     .stdout_has("GET https://api.shop.test/api/admin/system/health")
     .stdout_has("GET http://shop.test/")
     .stdout_has("tls shop.test:443")
+    .stdout_has("ws ws://127.0.0.1:8000/ws")
+    .stdout_has("dns A shop.test\n")
     .stdout_has("coverage (after migrations)")
     .stdout_lacks("s3cr3t-token");
     dry_run("node", &[("PUBLIC_HOST", "shop.test")])
         .code(0)
         .stdout_has("tls shop.test:443")
-        .stdout_has("npm audit --audit-level=high");
+        .stdout_has("npm audit --audit-level=high")
+        .stdout_has("tcp shop.test:27017, expected closed")
+        .stdout_has("tcp 127.0.0.1:6379\n")
+        .stdout_has("ws ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket");
 }
 
 #[test]
