@@ -188,24 +188,23 @@ impl TcpProbe {
     async fn exchange(&self, limit: Limit, redactor: &Redactor) -> Attempt {
         let started = Instant::now();
         let connect = TcpStream::connect((self.host.as_str(), self.port));
-        let stream = match tokio::time::timeout_at(limit.deadline, connect).await {
+        let mut stream = match tokio::time::timeout_at(limit.deadline, connect).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(error)) => return self.not_connected(&error),
             Err(_) => return self.no_answer(limit),
         };
-        if self.closed {
-            let reason = format!(
-                "port {} on {} is open (expected closed)",
-                self.port, self.host
-            );
-            return Attempt::new(Status::Failed, reason);
-        }
         let mut output = format!(
             "connected to {} in {}",
             self.address,
             format_duration(started.elapsed())
         );
-        let mut stream = stream;
+        if self.closed {
+            let reason = format!(
+                "port {} on {} is open (expected closed)",
+                self.port, self.host
+            );
+            return Attempt::new(Status::Failed, reason).with_output(output);
+        }
         if let Some(send) = &self.send {
             let write = tokio::time::timeout_at(limit.deadline, stream.write_all(send.as_bytes()));
             match write.await {

@@ -323,11 +323,19 @@ impl WsProbe {
         match error {
             tungstenite::Error::Http(response) => {
                 let body = response.body().as_deref().unwrap_or_default();
+                let chunked = response
+                    .headers()
+                    .get("transfer-encoding")
+                    .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"chunked"));
+                let body = match chunked {
+                    true => dechunk(body),
+                    false => body.to_vec(),
+                };
                 let output = format!(
                     "GET {} -> {}{}",
                     self.shown,
                     response.status(),
-                    excerpt(body, true, redactor)
+                    excerpt(&body, true, redactor)
                 );
                 let reason = failed(format!(
                     "expected status 101, got {}",
@@ -439,9 +447,36 @@ fn close_reason(frame: Option<&CloseFrame>) -> String {
     }
 }
 
+/// The data of a chunked body (as much of it as is well formed): the
+/// handshake reads a refusal's body as it came.
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    while let Ok(httparse::Status::Complete((start, size))) = httparse::parse_chunk_size(body) {
+        let end = usize::try_from(size).map_or(body.len(), |size| start.saturating_add(size));
+        if size == 0 || end > body.len() {
+            break;
+        }
+        data.extend_from_slice(&body[start..end]);
+        body = body[end..].strip_prefix(b"\r\n").unwrap_or(&body[end..]);
+    }
+    data
+}
+
 /// The rustls error an I/O error of the handshake carries, if it is one.
 fn rustls_cause(error: &io::Error) -> Option<&rustls::Error> {
     error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dechunk;
+
+    #[test]
+    fn chunked_bodies_are_joined() {
+        assert_eq!(dechunk(b"4\r\nRust\r\n3\r\n ok\r\n0\r\n\r\n"), b"Rust ok");
+        assert_eq!(dechunk(b"ff\r\ncut short"), b"");
+        assert_eq!(dechunk(b"not chunked"), b"");
+    }
 }

@@ -308,6 +308,10 @@ fn an_open_port_that_should_be_closed_fails() {
         "failed",
         &format!("port {port} on 127.0.0.1 is open (expected closed)"),
     );
+    assert_eq!(
+        connected_line(&gate),
+        format!("connected to 127.0.0.1:{port}")
+    );
 }
 
 #[test]
