@@ -547,3 +547,18 @@ fn the_rfc3339_checker_can_fail() {
     assert!(!is_rfc3339("2026-11-22 14:00:00"));
     assert!(!is_rfc3339("2026-11-22T14:00:00"));
 }
+
+/// `text` with every duration gate prints (`0ms`, `42ms`, `1.00s`, `0s`,
+/// `1m02s`) written as `<time>`, so a whole screen can be compared.
+pub fn without_times(text: &str) -> String {
+    let duration = regex::Regex::new(r"\b\d+(\.\d+)?(ms|s)\b|\b\d+m\d+s\b").unwrap();
+    duration.replace_all(text, "<time>").into_owned()
+}
+
+#[test]
+fn times_are_redacted_and_nothing_else() {
+    assert_eq!(
+        without_times("ok 0ms, 42ms, 1.00s, 0s, 1m02s; port 8080, 3 gates"),
+        "ok <time>, <time>, <time>, <time>, <time>; port 8080, 3 gates"
+    );
+}

@@ -12,6 +12,7 @@ mod init;
 mod notify;
 mod processes;
 mod reports;
+mod screens;
 mod secrets;
 mod selection;
 mod servers;

@@ -153,6 +153,10 @@ impl DnsServer {
 }
 
 impl Running {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// `127.0.0.1:PORT`, as a gate's `server`.
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
