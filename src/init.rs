@@ -194,17 +194,18 @@ mod tests {
     }
 
     #[test]
-    fn a_needed_variable_is_named() {
+    fn needed_variables_are_named() {
         let text = message(
             &starter(Template::Python),
             Path::new("gates.toml"),
-            24,
+            26,
             false,
         );
         assert_eq!(
             text,
-            "wrote gates.toml (python template, 24 gates); try: gate check && gate run --dry-run\n\
-             note: set ADMIN_TOKEN first: gate `admin-health` reads it\n"
+            "wrote gates.toml (python template, 26 gates); try: gate check && gate run --dry-run\n\
+             note: set ADMIN_TOKEN first: gate `admin-health` reads it\n\
+             note: set PUBLIC_IP first: gate `dns-records` reads it\n"
         );
     }
 
