@@ -18,11 +18,11 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::system_conf::read_system_conf;
 use hickory_resolver::{Resolver, TokioResolver};
-use regex::Regex;
 use serde::Deserialize;
 use tokio::time::Instant;
 use toml::Spanned;
 
+use super::expect::{RawMatch, TextExpect, TextExpectations};
 use super::net;
 use super::{Action, BoxFuture, Check, Probe, RawCheck};
 use crate::config::{
@@ -30,7 +30,7 @@ use crate::config::{
 };
 use crate::error::Error;
 use crate::event::Status;
-use crate::exec::{Attempt, AttemptContext};
+use crate::exec::{Attempt, AttemptContext, Limit};
 use crate::plan::Resolver as Values;
 
 /// The kind's name in reports.
@@ -58,15 +58,8 @@ pub struct Raw {
     record_type: Option<SpannedString>,
     server: Option<SpannedString>,
     timeout: Option<SpannedString>,
-    expect: Option<Spanned<RawExpect>>,
-}
-
-/// `dns.expect`: what the answers must hold.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExpect {
-    contains: Option<SpannedString>,
-    matches: Option<SpannedString>,
+    /// What the answers must hold.
+    expect: Option<Spanned<RawMatch>>,
 }
 
 impl RawCheck for Raw {
@@ -75,29 +68,16 @@ impl RawCheck for Raw {
             Some(raw) => Template::load(source, raw)?,
             None => Template::fixed(Type(RecordType::A), "A", self.name.span()),
         };
-        let (contains, matches) = match &self.expect {
-            Some(raw) => {
-                let expect = raw.get_ref();
-                if expect.contains.is_none() && expect.matches.is_none() {
-                    return Err(source.diagnostic(
-                        raw.span(),
-                        "`expect` has nothing to check: give it `contains` or `matches`",
-                    ));
-                }
-                (
-                    Template::optional(source, expect.contains.as_ref())?,
-                    Template::optional(source, expect.matches.as_ref())?,
-                )
-            }
-            None => (None, None),
-        };
         Ok(Arc::new(Dns {
             name: Template::load(source, &self.name)?,
             record_type,
             server: Template::optional(source, self.server.as_ref())?,
             timeout: Template::optional(source, self.timeout.as_ref())?,
-            contains,
-            matches,
+            expect: self
+                .expect
+                .as_ref()
+                .map(|e| RawMatch::load(source, e))
+                .transpose()?,
         }))
     }
 }
@@ -110,8 +90,8 @@ pub struct Dns {
     /// `None`: the system's DNS servers.
     server: Option<Template<Server>>,
     timeout: Option<Template<Timeout>>,
-    contains: Option<Template<String>>,
-    matches: Option<Template<Regex>>,
+    /// `contains`: an answer; `matches`: a regex one answer matches.
+    expect: Option<TextExpect>,
 }
 
 /// A name to look up: as written, and as a fully qualified name (so no
@@ -200,14 +180,9 @@ impl Check for Dns {
         let probe = DnsProbe {
             name: values.value(&self.name)?,
             record_type: values.value(&self.record_type)?.0,
-            server: self.server.as_ref().map(|s| values.value(s)).transpose()?,
+            server: values.optional(self.server.as_ref())?,
             timeout: values.timeout(self.timeout.as_ref())?,
-            contains: self
-                .contains
-                .as_ref()
-                .map(|c| values.value(c))
-                .transpose()?,
-            matches: self.matches.as_ref().map(|m| values.value(m)).transpose()?,
+            expect: self.expect.as_ref().map(|e| e.plan(values)).transpose()?,
         };
         Ok(Action::Probe(Arc::new(probe)))
     }
@@ -221,8 +196,7 @@ pub struct DnsProbe {
     server: Option<Server>,
     /// `None`: the gate's timeout.
     timeout: Option<Duration>,
-    contains: Option<String>,
-    matches: Option<Regex>,
+    expect: Option<TextExpectations>,
 }
 
 impl Probe for DnsProbe {
@@ -235,33 +209,29 @@ impl Probe for DnsProbe {
     }
 
     fn attempt<'a>(&'a self, context: &'a mut AttemptContext<'_>) -> BoxFuture<'a, Attempt> {
-        let deadline = context.deadline_within(self.timeout);
-        let timeout = self.timeout.unwrap_or(context.timeout);
-        Box::pin(async move { context.bounded(self.ask(deadline, timeout)).await })
+        let limit = context.limit(self.timeout);
+        Box::pin(async move { context.bounded(self.ask(limit)).await })
     }
 }
 
 impl DnsProbe {
     /// Asks the question and judges the answers.
-    async fn ask(&self, deadline: Instant, timeout: Duration) -> Attempt {
+    async fn ask(&self, limit: Limit) -> Attempt {
         let started = Instant::now();
-        let (resolver, servers) = match self.resolver(deadline).await {
+        let (resolver, servers) = match self.resolver(limit).await {
             Ok(found) => found,
             Err(reason) => return Attempt::error(reason),
         };
-        let lookup = tokio::time::timeout_at(
-            deadline,
-            resolver.lookup(self.name.name.clone(), self.record_type),
-        );
-        let answers: Vec<String> = match lookup.await {
-            Ok(Ok(lookup)) => lookup
+        let lookup = resolver.lookup(self.name.name.clone(), self.record_type);
+        let answers: Vec<String> = match limit.run(lookup).await {
+            Some(Ok(lookup)) => lookup
                 .answers()
                 .iter()
                 .filter(|record| record.record_type() == self.record_type)
                 .map(|record| value(&record.data))
                 .collect(),
-            Ok(Err(error)) => return self.no_answers(&error, &servers, timeout),
-            Err(_) => return self.silence(&servers, timeout),
+            Some(Err(error)) => return self.no_answers(&error, &servers, limit),
+            None => return self.silence(&servers, limit),
         };
         let output = format!(
             "{} {} @{servers} -> {} in {}",
@@ -274,10 +244,10 @@ impl DnsProbe {
     }
 
     /// A resolver for this question, and the servers it asks (for messages).
-    async fn resolver(&self, deadline: Instant) -> Result<(TokioResolver, String), String> {
+    async fn resolver(&self, limit: Limit) -> Result<(TokioResolver, String), String> {
         let (config, mut options) = match &self.server {
             Some(server) => {
-                let ip = server_address(server, deadline).await?;
+                let ip = server_address(server, limit).await?;
                 let mut name_server = NameServerConfig::udp_and_tcp(ip);
                 for connection in &mut name_server.connections {
                     connection.port = server.port;
@@ -289,7 +259,7 @@ impl DnsProbe {
                 .map_err(|e| format!("cannot read the system's DNS configuration: {e}"))?,
         };
         let servers = servers(config.name_servers());
-        options.timeout = deadline.saturating_duration_since(Instant::now());
+        options.timeout = limit.deadline.saturating_duration_since(Instant::now());
         options.attempts = 1;
         options.cache_size = 0;
         options.use_hosts_file = ResolveHosts::Never;
@@ -311,7 +281,8 @@ impl DnsProbe {
                 format!("{} has no {kind} record", self.name.text),
             );
         }
-        if let Some(wanted) = &self.contains {
+        let expect = self.expect.as_ref();
+        if let Some(wanted) = expect.and_then(|e| e.contains.as_ref()) {
             if !answers
                 .iter()
                 .any(|answer| same_value(kind, answer, wanted))
@@ -320,7 +291,7 @@ impl DnsProbe {
                 return Attempt::new(Status::Failed, reason);
             }
         }
-        if let Some(pattern) = &self.matches {
+        if let Some(pattern) = expect.and_then(|e| e.matches.as_ref()) {
             if !answers.iter().any(|answer| pattern.is_match(answer)) {
                 let reason = format!("{kind} records {listed} do not match /{pattern}/");
                 return Attempt::new(Status::Failed, reason);
@@ -331,7 +302,7 @@ impl DnsProbe {
 
     /// A lookup that ended without answers: no such records is a failed
     /// check, a server that could not answer is an error.
-    fn no_answers(&self, error: &NetError, servers: &str, timeout: Duration) -> Attempt {
+    fn no_answers(&self, error: &NetError, servers: &str, limit: Limit) -> Attempt {
         let (name, kind) = (&self.name.text, self.record_type);
         let output = format!("{kind} {name} @{servers} -> {error}");
         let attempt = match error {
@@ -351,7 +322,7 @@ impl DnsProbe {
                 "DNS server {servers} answered {} for {name} {kind}",
                 format!("{code:?}").to_ascii_uppercase()
             )),
-            NetError::Timeout => return self.silence(servers, timeout),
+            NetError::Timeout => return self.silence(servers, limit),
             NetError::Io(io) => Attempt::error(format!("cannot ask DNS server {servers}: {io}")),
             other => Attempt::error(format!(
                 "cannot look up {name} {kind} at {servers}: {other}"
@@ -361,30 +332,29 @@ impl DnsProbe {
     }
 
     /// No answer came in time.
-    fn silence(&self, servers: &str, timeout: Duration) -> Attempt {
-        Attempt::new(
-            Status::TimedOut,
-            format!(
-                "no answer from DNS server {servers} within {}",
-                format_duration(timeout)
-            ),
-        )
+    fn silence(&self, servers: &str, limit: Limit) -> Attempt {
+        let reason = format!("no answer from DNS server {servers} {}", limit.within());
+        Attempt::new(Status::TimedOut, reason)
     }
 }
 
 /// The address of `server`, resolved when it is a name.
-async fn server_address(server: &Server, deadline: Instant) -> Result<IpAddr, String> {
+async fn server_address(server: &Server, limit: Limit) -> Result<IpAddr, String> {
     if let Ok(ip) = server.host.parse::<IpAddr>() {
         return Ok(ip);
     }
     let lookup = tokio::net::lookup_host((server.host.as_str(), server.port));
-    match tokio::time::timeout_at(deadline, lookup).await {
-        Ok(Ok(mut addresses)) => addresses
+    let host = &server.host;
+    match limit.run(lookup).await {
+        Some(Ok(mut addresses)) => addresses
             .next()
             .map(|address: SocketAddr| address.ip())
-            .ok_or_else(|| format!("cannot resolve DNS server {}", server.host)),
-        Ok(Err(e)) => Err(format!("cannot resolve DNS server {}: {e}", server.host)),
-        Err(_) => Err(format!("cannot resolve DNS server {} in time", server.host)),
+            .ok_or_else(|| format!("cannot resolve DNS server {host}")),
+        Some(Err(e)) => Err(format!("cannot resolve DNS server {host}: {e}")),
+        None => Err(format!(
+            "cannot resolve DNS server {host} {}",
+            limit.within()
+        )),
     }
 }
 

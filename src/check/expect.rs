@@ -5,10 +5,11 @@
 
 use indexmap::IndexMap;
 use regex::Regex;
+use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::config::{Diagnostic, Located, Source, Template};
+use crate::config::{Diagnostic, Located, Source, Span, Template};
 use crate::error::Error;
 use crate::plan::Resolver;
 use crate::redact::Redactor;
@@ -18,6 +19,50 @@ const EXCERPT: usize = 400;
 
 /// `json = { "/pointer" = value }` as written.
 pub type RawJson = IndexMap<Spanned<String>, Spanned<toml::Value>>;
+
+/// `expect = { contains, matches }` as written (`tcp`, `dns`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMatch {
+    contains: Option<Spanned<String>>,
+    matches: Option<Spanned<String>>,
+}
+
+impl RawMatch {
+    /// The expectations, which must check something.
+    pub fn load(source: &Source, raw: &Spanned<RawMatch>) -> Result<TextExpect, Diagnostic> {
+        let expect = raw.get_ref();
+        let keys = (
+            expect.contains.as_ref(),
+            expect.matches.as_ref(),
+            &RawJson::default(),
+        );
+        TextExpect::load_some(source, raw.span(), keys, "`contains` or `matches`")
+    }
+}
+
+/// `expect = { contains, matches, json }` as written (`ws`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMessage {
+    contains: Option<Spanned<String>>,
+    matches: Option<Spanned<String>>,
+    #[serde(default)]
+    json: RawJson,
+}
+
+impl RawMessage {
+    /// The expectations, which must check something.
+    pub fn load(source: &Source, raw: &Spanned<RawMessage>) -> Result<TextExpect, Diagnostic> {
+        let expect = raw.get_ref();
+        let keys = (
+            expect.contains.as_ref(),
+            expect.matches.as_ref(),
+            &expect.json,
+        );
+        TextExpect::load_some(source, raw.span(), keys, "`contains`, `matches` or `json`")
+    }
+}
 
 /// What a text must show, as the config wrote it.
 #[derive(Debug, Clone, Default)]
@@ -52,9 +97,22 @@ impl TextExpect {
         })
     }
 
-    /// True when nothing is expected.
-    pub fn is_empty(&self) -> bool {
-        self.contains.is_none() && self.matches.is_none() && self.json.is_empty()
+    /// [`TextExpect::load`] of an `expect` table, written at `span`, that
+    /// must check something; `keys` names what it can hold, for the message.
+    fn load_some(
+        source: &Source,
+        span: Span,
+        (contains, matches, json): (Option<&Spanned<String>>, Option<&Spanned<String>>, &RawJson),
+        keys: &str,
+    ) -> Result<TextExpect, Diagnostic> {
+        let expect = TextExpect::load(source, contains, matches, json)?;
+        match expect.contains.is_some() || expect.matches.is_some() || !expect.json.is_empty() {
+            true => Ok(expect),
+            false => Err(source.diagnostic(
+                span,
+                format!("`expect` has nothing to check: give it {keys}"),
+            )),
+        }
     }
 
     /// The expectations with their values resolved.

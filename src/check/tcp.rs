@@ -18,13 +18,13 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use toml::Spanned;
 
-use super::expect::{Received, TextExpect, TextExpectations, excerpt};
+use super::expect::{RawMatch, Received, TextExpect, TextExpectations, excerpt};
 use super::net::{self, Host, RawPort};
 use super::{Action, BoxFuture, Check, Probe, RawCheck};
 use crate::config::{Diagnostic, Port, Source, SpannedString, Template, Timeout, format_duration};
 use crate::error::Error;
 use crate::event::Status;
-use crate::exec::{Attempt, AttemptContext};
+use crate::exec::{Attempt, AttemptContext, Limit};
 use crate::plan::Resolver;
 use crate::redact::Redactor;
 
@@ -45,15 +45,8 @@ pub struct Raw {
     timeout: Option<SpannedString>,
     closed: Option<Spanned<bool>>,
     send: Option<SpannedString>,
-    expect: Option<Spanned<RawExpect>>,
-}
-
-/// `tcp.expect`: what the peer's answer must show.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExpect {
-    contains: Option<SpannedString>,
-    matches: Option<SpannedString>,
+    /// What the peer's answer must show.
+    expect: Option<Spanned<RawMatch>>,
 }
 
 impl RawCheck for Raw {
@@ -65,10 +58,11 @@ impl RawCheck for Raw {
                 "`closed = true` checks that nothing answers: it takes no `send` or `expect`",
             ));
         }
-        let expect = match &self.expect {
-            Some(expect) => Some(load_expect(source, expect)?),
-            None => None,
-        };
+        let expect = self
+            .expect
+            .as_ref()
+            .map(|e| RawMatch::load(source, e))
+            .transpose()?;
         Ok(Arc::new(Tcp {
             host: Template::load(source, &self.host)?,
             port: net::port(source, &self.port)?,
@@ -77,24 +71,6 @@ impl RawCheck for Raw {
             send: Template::optional(source, self.send.as_ref())?,
             expect,
         }))
-    }
-}
-
-/// `expect`, which must check something.
-fn load_expect(source: &Source, raw: &Spanned<RawExpect>) -> Result<TextExpect, Diagnostic> {
-    let expect = raw.get_ref();
-    let text = TextExpect::load(
-        source,
-        expect.contains.as_ref(),
-        expect.matches.as_ref(),
-        &Default::default(),
-    )?;
-    match text.is_empty() {
-        true => Err(source.diagnostic(
-            raw.span(),
-            "`expect` has nothing to check: give it `contains` or `matches`",
-        )),
-        false => Ok(text),
     }
 }
 
@@ -123,7 +99,7 @@ impl Check for Tcp {
             port,
             timeout: resolver.timeout(self.timeout.as_ref())?,
             closed: self.closed,
-            send: self.send.as_ref().map(|s| resolver.value(s)).transpose()?,
+            send: resolver.optional(self.send.as_ref())?,
             expect: self.expect.as_ref().map(|e| e.plan(resolver)).transpose()?,
         };
         Ok(Action::Probe(Arc::new(probe)))
@@ -153,20 +129,10 @@ impl Probe for TcpProbe {
     }
 
     fn attempt<'a>(&'a self, context: &'a mut AttemptContext<'_>) -> BoxFuture<'a, Attempt> {
-        let limit = Limit {
-            deadline: context.deadline_within(self.timeout),
-            timeout: self.timeout.unwrap_or(context.timeout),
-        };
+        let limit = context.limit(self.timeout);
         let redactor = Arc::clone(&context.redactor);
         Box::pin(async move { context.bounded(self.exchange(limit, &redactor)).await })
     }
-}
-
-/// When the exchange must give up, and that time as a duration for messages.
-#[derive(Debug, Clone, Copy)]
-struct Limit {
-    deadline: Instant,
-    timeout: Duration,
 }
 
 /// How reading an answer ended.
@@ -188,10 +154,10 @@ impl TcpProbe {
     async fn exchange(&self, limit: Limit, redactor: &Redactor) -> Attempt {
         let started = Instant::now();
         let connect = TcpStream::connect((self.host.as_str(), self.port));
-        let mut stream = match tokio::time::timeout_at(limit.deadline, connect).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(error)) => return self.not_connected(&error),
-            Err(_) => return self.no_answer(limit),
+        let mut stream = match limit.run(connect).await {
+            Some(Ok(stream)) => stream,
+            Some(Err(error)) => return self.not_connected(&error),
+            None => return self.no_answer(limit),
         };
         let mut output = format!(
             "connected to {} in {}",
@@ -206,14 +172,13 @@ impl TcpProbe {
             return Attempt::new(Status::Failed, reason).with_output(output);
         }
         if let Some(send) = &self.send {
-            let write = tokio::time::timeout_at(limit.deadline, stream.write_all(send.as_bytes()));
-            match write.await {
-                Ok(Ok(())) => output.push_str(&format!("\nsent {} bytes", send.len())),
-                Ok(Err(error)) => {
+            match limit.run(stream.write_all(send.as_bytes())).await {
+                Some(Ok(())) => output.push_str(&format!("\nsent {} bytes", send.len())),
+                Some(Err(error)) => {
                     return Attempt::error(format!("cannot send to {}: {error}", self.address))
                         .with_output(output);
                 }
-                Err(_) => return self.no_answer(limit).with_output(output),
+                None => return self.no_answer(limit).with_output(output),
             }
         }
         match &self.expect {
@@ -280,11 +245,7 @@ impl TcpProbe {
     /// Nothing answered within the timeout: closed enough for `closed =
     /// true`, a timeout otherwise.
     fn no_answer(&self, limit: Limit) -> Attempt {
-        let reason = format!(
-            "no answer from {} within {}",
-            self.address,
-            format_duration(limit.timeout)
-        );
+        let reason = format!("no answer from {} {}", self.address, limit.within());
         match self.closed {
             true => Attempt::passed().with_output(reason),
             false => Attempt::new(Status::TimedOut, reason),

@@ -24,15 +24,15 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use toml::Spanned;
 
-use super::expect::{RawJson, Received, TextExpect, TextExpectations, excerpt};
-use super::http::{client, header_name};
+use super::expect::{RawMessage, Received, TextExpect, TextExpectations, excerpt};
+use super::http::{Headers, client, load_headers, plan_headers};
 use super::{Action, BoxFuture, Check, Probe, RawCheck, net, tls};
 use crate::config::{
     Diagnostic, Parse, RawEnv, Source, SpannedString, Template, Timeout, format_duration,
 };
 use crate::error::Error;
 use crate::event::Status;
-use crate::exec::{Attempt, AttemptContext};
+use crate::exec::{Attempt, AttemptContext, Limit};
 use crate::plan::Resolver;
 use crate::redact::Redactor;
 
@@ -54,35 +54,20 @@ pub struct Raw {
     insecure: Option<bool>,
     timeout: Option<SpannedString>,
     send: Option<SpannedString>,
-    expect: Option<Spanned<RawExpect>>,
-}
-
-/// `ws.expect`: what the first message must show.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExpect {
-    contains: Option<SpannedString>,
-    matches: Option<SpannedString>,
-    #[serde(default)]
-    json: RawJson,
+    /// What the first message must show.
+    expect: Option<Spanned<RawMessage>>,
 }
 
 impl RawCheck for Raw {
     fn load(&self, source: &Source) -> Result<Arc<dyn Check>, Diagnostic> {
-        let expect = match &self.expect {
-            Some(raw) => Some(load_expect(source, raw)?),
-            None => None,
-        };
+        let expect = self
+            .expect
+            .as_ref()
+            .map(|e| RawMessage::load(source, e))
+            .transpose()?;
         Ok(Arc::new(Ws {
             url: Template::load(source, &self.url)?,
-            headers: self
-                .headers
-                .iter()
-                .map(|(name, value)| {
-                    let name = header_name(source, name, value)?;
-                    Ok((name, Template::load(source, value)?))
-                })
-                .collect::<Result<_, Diagnostic>>()?,
+            headers: load_headers(source, &self.headers)?,
             insecure: self.insecure.unwrap_or(false),
             timeout: Template::optional(source, self.timeout.as_ref())?,
             send: Template::optional(source, self.send.as_ref())?,
@@ -91,29 +76,11 @@ impl RawCheck for Raw {
     }
 }
 
-/// `expect`, which must check something.
-fn load_expect(source: &Source, raw: &Spanned<RawExpect>) -> Result<TextExpect, Diagnostic> {
-    let expect = raw.get_ref();
-    let text = TextExpect::load(
-        source,
-        expect.contains.as_ref(),
-        expect.matches.as_ref(),
-        &expect.json,
-    )?;
-    match text.is_empty() {
-        true => Err(source.diagnostic(
-            raw.span(),
-            "`expect` has nothing to check: give it `contains`, `matches` or `json`",
-        )),
-        false => Ok(text),
-    }
-}
-
 /// `ws = { ... }`, validated; strings are resolved when the gate is planned.
 #[derive(Debug)]
 pub struct Ws {
     url: Template<WsUrl>,
-    headers: Vec<(String, Template<HeaderValue>)>,
+    headers: Headers,
     insecure: bool,
     timeout: Option<Template<Timeout>>,
     send: Option<Template<String>>,
@@ -171,14 +138,10 @@ impl Check for Ws {
             address: net::address(&url.host, url.port),
             shown: client::display(&url.url, &url.text),
             url,
-            headers: self
-                .headers
-                .iter()
-                .map(|(name, value)| Ok((name.clone(), resolver.value(value)?)))
-                .collect::<Result<_, Error>>()?,
+            headers: plan_headers(resolver, &self.headers)?,
             insecure: self.insecure,
             timeout: resolver.timeout(self.timeout.as_ref())?,
-            send: self.send.as_ref().map(|s| resolver.value(s)).transpose()?,
+            send: resolver.optional(self.send.as_ref())?,
             expect: self.expect.as_ref().map(|e| e.plan(resolver)).transpose()?,
         };
         Ok(Action::Probe(Arc::new(probe)))
@@ -207,30 +170,9 @@ impl Probe for WsProbe {
     }
 
     fn attempt<'a>(&'a self, context: &'a mut AttemptContext<'_>) -> BoxFuture<'a, Attempt> {
-        let limit = Limit {
-            deadline: context.deadline_within(self.timeout),
-            timeout: self.timeout.unwrap_or(context.timeout),
-        };
+        let limit = context.limit(self.timeout);
         let redactor = Arc::clone(&context.redactor);
         Box::pin(async move { context.bounded(self.exchange(limit, &redactor)).await })
-    }
-}
-
-/// When the exchange must give up, and that time as a duration for messages.
-#[derive(Debug, Clone, Copy)]
-struct Limit {
-    deadline: Instant,
-    timeout: Duration,
-}
-
-impl Limit {
-    /// `future`, or `None` once the deadline has passed.
-    async fn run<T>(&self, future: impl Future<Output = T>) -> Option<T> {
-        tokio::time::timeout_at(self.deadline, future).await.ok()
-    }
-
-    fn within(&self) -> String {
-        format!("within {}", format_duration(self.timeout))
     }
 }
 

@@ -136,9 +136,31 @@ impl AttemptContext<'_> {
         }
     }
 
-    /// When a check with its own `timeout` (if any) must give up: that long
-    /// from now, and never after the gate's deadline.
-    pub fn deadline_within(&self, timeout: Option<Duration>) -> Instant {
-        timeout.map_or(self.deadline, |t| self.deadline.min(Instant::now() + t))
+    /// The limit of a check with its own `timeout` (`None`: the gate's):
+    /// that long from now, and never after the gate's deadline.
+    pub fn limit(&self, timeout: Option<Duration>) -> Limit {
+        Limit {
+            deadline: timeout.map_or(self.deadline, |t| self.deadline.min(Instant::now() + t)),
+            timeout: timeout.unwrap_or(self.timeout),
+        }
+    }
+}
+
+/// When a check must give up, and that time as a duration for messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub deadline: Instant,
+    pub timeout: Duration,
+}
+
+impl Limit {
+    /// The output of `future`, or `None` once the deadline has passed.
+    pub async fn run<T>(&self, future: impl Future<Output = T>) -> Option<T> {
+        tokio::time::timeout_at(self.deadline, future).await.ok()
+    }
+
+    /// `within 5s`, for messages.
+    pub fn within(&self) -> String {
+        format!("within {}", format_duration(self.timeout))
     }
 }

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use crate::check::{Action, Probe, Resources, manual};
 use crate::event::{Event, GateResult, Status};
 use crate::plan::Plan;
-pub use attempt::{Attempt, AttemptContext, Interruption, LineSink};
+pub use attempt::{Attempt, AttemptContext, Limit, LineSink};
 use signals::Signals;
 use stop::Stop;
 

@@ -46,6 +46,11 @@ impl<'a> Resolver<'a> {
         T::parse(&text).map_err(|message| self.error(template.span(), message))
     }
 
+    /// The value of an optional template.
+    pub fn optional<T: Parse>(&self, template: Option<&Template<T>>) -> Result<Option<T>, Error> {
+        template.map(|t| self.value(t)).transpose()
+    }
+
     /// An optional timeout's duration.
     pub fn timeout(&self, template: Option<&Template<Timeout>>) -> Result<Option<Duration>, Error> {
         template.map(|t| Ok(self.value(t)?.0)).transpose()

@@ -84,14 +84,7 @@ impl RawCheck for Raw {
         Ok(Arc::new(Http {
             url: Template::load(source, &self.url)?,
             method,
-            headers: self
-                .headers
-                .iter()
-                .map(|(name, value)| {
-                    let name = header_name(source, name, value)?;
-                    Ok((name, Template::load(source, value)?))
-                })
-                .collect::<Result<_, Diagnostic>>()?,
+            headers: load_headers(source, &self.headers)?,
             body: Template::optional(source, self.body.as_ref())?,
             timeout: Template::optional(source, self.timeout.as_ref())?,
             follow_redirects: self.follow_redirects.unwrap_or(true),
@@ -138,7 +131,7 @@ impl RawExpect {
 pub struct Http {
     url: Template<HttpUrl>,
     method: Template<Method>,
-    headers: Vec<(String, Template<HeaderValue>)>,
+    headers: Headers,
     body: Option<Template<String>>,
     /// One request's timeout; `None`: the gate's timeout.
     timeout: Option<Template<Timeout>>,
@@ -170,12 +163,8 @@ impl Check for Http {
         let probe = HttpProbe {
             url: resolver.value(&self.url)?,
             method: resolver.value(&self.method)?,
-            headers: self
-                .headers
-                .iter()
-                .map(|(name, value)| Ok((name.clone(), resolver.value(value)?)))
-                .collect::<Result<_, Error>>()?,
-            body: self.body.as_ref().map(|b| resolver.value(b)).transpose()?,
+            headers: plan_headers(resolver, &self.headers)?,
+            body: resolver.optional(self.body.as_ref())?,
             timeout: resolver.timeout(self.timeout.as_ref())?,
             follow_redirects: self.follow_redirects,
             insecure: self.insecure,
@@ -370,8 +359,32 @@ fn status(source: &Source, raw: &Spanned<RawStatus>) -> Result<StatusRule, Diagn
     }
 }
 
+/// Request headers as written: names checked now, values templates.
+pub type Headers = Vec<(String, Template<HeaderValue>)>;
+
+/// `headers = { Name = "value" }` of a request (`http`, `ws`).
+pub fn load_headers(source: &Source, raw: &RawEnv) -> Result<Headers, Diagnostic> {
+    raw.iter()
+        .map(|(name, value)| {
+            let name = header_name(source, name, value)?;
+            Ok((name, Template::load(source, value)?))
+        })
+        .collect()
+}
+
+/// The request headers, their values resolved.
+pub fn plan_headers(
+    resolver: &Resolver,
+    headers: &Headers,
+) -> Result<Vec<(String, HeaderValue)>, Error> {
+    headers
+        .iter()
+        .map(|(name, value)| Ok((name.clone(), resolver.value(value)?)))
+        .collect()
+}
+
 /// A header name: letters, digits and ``!#$%&'*+-.^_`|~``.
-pub fn header_name(source: &Source, name: &str, at: &SpannedString) -> Result<String, Diagnostic> {
+fn header_name(source: &Source, name: &str, at: &SpannedString) -> Result<String, Diagnostic> {
     if is_token(name) {
         return Ok(name.to_owned());
     }
