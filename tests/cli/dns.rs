@@ -8,7 +8,7 @@ use hickory_resolver::proto::rr::RecordType;
 use serde_json::Value;
 
 use crate::Test;
-use crate::harness::{Run, check_fails};
+use crate::harness::{Run, assert_ended, check_fails, json_gate};
 use crate::servers::dns::{DnsServer, SilentUdp};
 
 /// A config with one gate `dns-updated` whose `dns` table is `{ fields }`.
@@ -20,22 +20,13 @@ fn dns_gate(fields: &str) -> String {
 /// run and gate `dns-updated`.
 #[track_caller]
 fn run_json(test: Test, code: i32) -> (Run, Value) {
-    let run = test.args(&["run", "--format", "json"]).run().code(code);
-    let gate = run.gate("dns-updated");
-    (run, gate)
+    json_gate(test, "dns-updated", code)
 }
 
 /// Runs `fields` as gate `dns-updated`, expecting exit `code`.
 #[track_caller]
 fn run_gate(fields: &str, code: i32) -> Value {
     run_json(Test::new().config(&dns_gate(fields)), code).1
-}
-
-/// Asserts `gate` ended with `status` and exactly `reason`.
-#[track_caller]
-fn assert_ended(gate: &Value, status: &str, reason: &str) {
-    assert_eq!(gate["status"], status, "gate: {gate:#}");
-    assert_eq!(gate["reason"], reason, "gate: {gate:#}");
 }
 
 /// The output without its time.

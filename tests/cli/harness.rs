@@ -495,6 +495,22 @@ pub fn assert_hidden(run: &Run, secret: &str) {
     }
 }
 
+/// `gate run --format json` of `test`, expecting exit `code`: the run and
+/// the report's gate `id`.
+#[track_caller]
+pub fn json_gate(test: Test, id: &str, code: i32) -> (Run, Value) {
+    let run = test.args(&["run", "--format", "json"]).run().code(code);
+    let gate = run.gate(id);
+    (run, gate)
+}
+
+/// Asserts that the JSON report's `gate` ended with `status` and exactly `reason`.
+#[track_caller]
+pub fn assert_ended(gate: &Value, status: &str, reason: &str) {
+    assert_eq!(gate["status"], status, "gate: {gate:#}");
+    assert_eq!(gate["reason"], reason, "gate: {gate:#}");
+}
+
 /// A gate entry's `reason` in a JSON report, `""` when it is null.
 pub fn reason(gate: &Value) -> &str {
     gate["reason"].as_str().unwrap_or_default()

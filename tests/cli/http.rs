@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::Test;
-use crate::harness::{Run, check_fails, reason};
+use crate::harness::{Run, assert_ended, check_fails, reason};
 use crate::servers::http::{ClosedPort, HttpServer, Latch, Response};
 
 /// `gate run --format json` on `toml`, expecting exit `code`.
@@ -23,13 +23,6 @@ fn run(toml: &str, code: i32) -> Run {
 /// made of `expect` lines.
 fn probe(id: &str, url: &str, extra: &str, expect: &str) -> String {
     format!("[gates.{id}.http]\nurl = \"{url}\"\n{extra}\n[gates.{id}.http.expect]\n{expect}\n")
-}
-
-/// Asserts `gate` ended with `status` and exactly `reason`.
-#[track_caller]
-fn assert_ended(gate: &Value, status: &str, reason: &str) {
-    assert_eq!(gate["status"], status, "gate: {gate:#}");
-    assert_eq!(gate["reason"], reason, "gate: {gate:#}");
 }
 
 /// Asserts `gate` passed.

@@ -9,6 +9,7 @@ mod example;
 mod execution;
 mod http;
 mod init;
+mod kinds;
 mod notify;
 mod processes;
 mod reports;

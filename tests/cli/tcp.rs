@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::Test;
-use crate::harness::{Run, assert_hidden, check_fails, reason};
+use crate::harness::{Run, assert_ended, assert_hidden, check_fails, json_gate, reason};
 use crate::servers::tcp::{FilteredPort, LineServer, Talker};
 use crate::servers::tls::{SilentServer, closed_port};
 
@@ -19,22 +19,13 @@ fn tcp_gate(fields: &str) -> String {
 /// run and gate `redis`.
 #[track_caller]
 fn run_json(test: Test, code: i32) -> (Run, Value) {
-    let run = test.args(&["run", "--format", "json"]).run().code(code);
-    let gate = run.gate("redis");
-    (run, gate)
+    json_gate(test, "redis", code)
 }
 
 /// Runs `fields` as gate `redis`, expecting exit `code`.
 #[track_caller]
 fn run_gate(fields: &str, code: i32) -> Value {
     run_json(Test::new().config(&tcp_gate(fields)), code).1
-}
-
-/// Asserts `gate` ended with `status` and exactly `reason`.
-#[track_caller]
-fn assert_ended(gate: &Value, status: &str, reason: &str) {
-    assert_eq!(gate["status"], status, "gate: {gate:#}");
-    assert_eq!(gate["reason"], reason, "gate: {gate:#}");
 }
 
 /// The output's first line without its time: `connected to ADDRESS`.

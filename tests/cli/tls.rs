@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::Test;
-use crate::harness::{Run, reason, wait_until};
+use crate::harness::{Run, json_gate, reason, wait_until};
 use crate::servers::tls::{Ca, Cert, PlainServer, SilentServer, TlsServer, closed_port};
 
 /// A config with one gate `cert` whose `tls` table is `{ fields }`.
@@ -17,9 +17,7 @@ fn tls_gate(fields: &str) -> String {
 /// Runs the config with `--format json` and returns the run and gate `cert`.
 #[track_caller]
 fn run_json(test: Test, code: i32) -> (Run, Value) {
-    let run = test.args(&["run", "--format", "json"]).run().code(code);
-    let gate = run.gate("cert");
-    (run, gate)
+    json_gate(test, "cert", code)
 }
 
 // --- expiry -----------------------------------------------------------------

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::Test;
-use crate::harness::{Run, assert_hidden, check_fails, reason};
+use crate::harness::{Run, assert_ended, assert_hidden, check_fails, json_gate, reason};
 use crate::servers::http::HttpServer;
 use crate::servers::tls::{Ca, Cert, SilentServer, closed_port};
 use crate::servers::ws::WsServer;
@@ -28,22 +28,13 @@ fn ws_gate(fields: &str) -> String {
 /// run and gate `realtime`.
 #[track_caller]
 fn run_json(test: Test, code: i32) -> (Run, Value) {
-    let run = test.args(&["run", "--format", "json"]).run().code(code);
-    let gate = run.gate("realtime");
-    (run, gate)
+    json_gate(test, "realtime", code)
 }
 
 /// Runs `fields` as gate `realtime`, expecting exit `code`.
 #[track_caller]
 fn run_gate(fields: &str, code: i32) -> Value {
     run_json(Test::new().config(&ws_gate(fields)), code).1
-}
-
-/// Asserts `gate` ended with `status` and exactly `reason`.
-#[track_caller]
-fn assert_ended(gate: &Value, status: &str, reason: &str) {
-    assert_eq!(gate["status"], status, "gate: {gate:#}");
-    assert_eq!(gate["reason"], reason, "gate: {gate:#}");
 }
 
 /// The output's lines, the time of the first one left out.
