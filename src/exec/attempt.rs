@@ -137,11 +137,19 @@ impl AttemptContext<'_> {
     }
 
     /// The limit of a check with its own `timeout` (`None`: the gate's):
-    /// that long from now, and never after the gate's deadline.
+    /// that long from now, unless the gate's deadline comes first, and then
+    /// the gate's, so that a message names the timeout that ended it.
     pub fn limit(&self, timeout: Option<Duration>) -> Limit {
-        Limit {
-            deadline: timeout.map_or(self.deadline, |t| self.deadline.min(Instant::now() + t)),
-            timeout: timeout.unwrap_or(self.timeout),
+        let gate = Limit {
+            deadline: self.deadline,
+            timeout: self.timeout,
+        };
+        match timeout {
+            Some(timeout) if Instant::now() + timeout < self.deadline => Limit {
+                deadline: Instant::now() + timeout,
+                timeout,
+            },
+            _ => gate,
         }
     }
 }
