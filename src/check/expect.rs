@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::config::{Diagnostic, Located, Source, Span, Template};
+use crate::config::{Diagnostic, Located, Parse, Source, Span, Template};
 use crate::error::Error;
 use crate::plan::Resolver;
 use crate::redact::Redactor;
@@ -64,11 +64,48 @@ impl RawMessage {
     }
 }
 
+/// A text that must be there: never empty, which every text contains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needle(pub String);
+
+impl Parse for Needle {
+    fn parse(text: &str) -> Result<Needle, String> {
+        match text.is_empty() {
+            true => Err(
+                "the text to look for is empty, so anything would hold it: give the text \
+                 that must be there"
+                    .to_owned(),
+            ),
+            false => Ok(Needle(text.to_owned())),
+        }
+    }
+}
+
+/// A regex that must match: never one that matches any text (`x?`, `.*`,
+/// `$`), which would check nothing.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub Regex);
+
+impl Parse for Pattern {
+    fn parse(text: &str) -> Result<Pattern, String> {
+        let regex = Regex::parse(text)?;
+        // A regex that matches an empty text and a text of one character it
+        // cannot know matches at the start of every text.
+        match regex.is_match("") && regex.is_match("\u{1}") {
+            true => Err(format!(
+                "the regex /{text}/ matches any text, so it checks nothing: make it match \
+                 what must be there"
+            )),
+            false => Ok(Pattern(regex)),
+        }
+    }
+}
+
 /// What a text must show, as the config wrote it.
 #[derive(Debug, Clone, Default)]
 pub struct TextExpect {
-    pub contains: Option<Template<String>>,
-    pub matches: Option<Template<Regex>>,
+    pub contains: Option<Template<Needle>>,
+    pub matches: Option<Template<Pattern>>,
     /// JSON pointer -> expected value; string values are interpolated too.
     pub json: Vec<(String, Located<Value>)>,
 }
@@ -118,16 +155,8 @@ impl TextExpect {
     /// The expectations with their values resolved.
     pub fn plan(&self, resolver: &Resolver) -> Result<TextExpectations, Error> {
         Ok(TextExpectations {
-            contains: self
-                .contains
-                .as_ref()
-                .map(|c| resolver.value(c))
-                .transpose()?,
-            matches: self
-                .matches
-                .as_ref()
-                .map(|m| resolver.value(m))
-                .transpose()?,
+            contains: resolver.optional(self.contains.as_ref())?.map(|c| c.0),
+            matches: resolver.optional(self.matches.as_ref())?.map(|m| m.0),
             json: self
                 .json
                 .iter()
@@ -320,6 +349,24 @@ fn resolve_strings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expectations_that_anything_holds_are_refused() {
+        assert!(Needle::parse("").is_err());
+        assert_eq!(Needle::parse("ok"), Ok(Needle("ok".into())));
+        for vacuous in ["", "x?", ".*", "(?s).*", "$", "^", "a|", "(NOAUTH)?"] {
+            let error = Pattern::parse(vacuous).unwrap_err();
+            assert!(error.contains("matches any text"), "{vacuous}: {error}");
+        }
+        for real in ["^$", "NOAUTH", r"^0\{", "(?m)^$", r"\bok\b"] {
+            assert!(Pattern::parse(real).is_ok(), "{real}");
+        }
+        assert!(
+            Pattern::parse("(")
+                .unwrap_err()
+                .starts_with("invalid regex")
+        );
+    }
 
     fn body(text: &str) -> Received<'_> {
         Received {

@@ -1293,20 +1293,23 @@ fn the_request_timeout_is_interpolated_too() {
 }
 
 #[test]
-fn an_optional_body_contains_left_empty_holds() {
+fn a_body_contains_left_empty_is_refused_not_held() {
+    // An empty text is in every body: the gate would pass whatever came.
     let server = HttpServer::new()
         .route("/health", Response::ok("ok"))
         .start();
-    let run = run(
-        &probe(
+    Test::new()
+        .config(&probe(
             "health",
             &server.url("/health"),
             "",
             "body_contains = \"${EXPECTED_TEXT:-}\"",
-        ),
-        0,
-    );
-    assert_passed(&run.gate("health"));
+        ))
+        .args(&["run"])
+        .run()
+        .code(2)
+        .stderr_has("error: the text to look for is empty, so anything would hold it: give the text that must be there\n --> gates.toml:5:17\n");
+    assert_eq!(server.hits("/health"), 0);
 }
 
 #[test]
