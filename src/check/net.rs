@@ -74,14 +74,6 @@ pub fn is_unresolved(error: &io::Error) -> bool {
     error.to_string().starts_with("failed to lookup address")
 }
 
-/// True when the network says no route leads to the host.
-pub fn is_unreachable(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

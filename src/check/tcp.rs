@@ -3,12 +3,14 @@
 //! that nothing at `host:port` accepts a connection.
 //!
 //! `timeout` bounds the connection and the answer together. An answer is
-//! read until it holds the expectation, the peer closes the connection,
-//! 64 KiB have come, the peer has said something and then nothing for a
-//! second (a server such as Redis keeps the connection open after it
-//! answers), or the timeout passes, whichever is first.
+//! read until the peer closes the connection, 64 KiB have come, the peer
+//! has said something and then nothing for a second (a server such as
+//! Redis keeps the connection open after it answers), or the timeout
+//! passes, whichever is first; an `expect` of `contains` alone ends it as
+//! soon as the text has come. An answer of nothing never passes.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -153,11 +155,17 @@ impl TcpProbe {
     /// Connects, then sends and reads as the probe says.
     async fn exchange(&self, limit: Limit, redactor: &Redactor) -> Attempt {
         let started = Instant::now();
-        let connect = TcpStream::connect((self.host.as_str(), self.port));
-        let mut stream = match limit.run(connect).await {
-            Some(Ok(stream)) => stream,
-            Some(Err(error)) => return self.not_connected(&error),
-            None => return self.no_answer(limit),
+        let addresses = match self.resolve(limit).await {
+            Ok(addresses) => addresses,
+            Err(reason) => return Attempt::error(reason),
+        };
+        let mut stream = match connect(&addresses, limit).await {
+            Connection::Open(stream) => stream,
+            Connection::Refused(error) => return self.nothing_there(&error),
+            Connection::Silent => return self.no_answer(limit),
+            Connection::Failed(error) => {
+                return Attempt::error(net::connect_reason(&error, &self.host, &self.address));
+            }
         };
         let mut output = format!(
             "connected to {} in {}",
@@ -187,7 +195,28 @@ impl TcpProbe {
         }
     }
 
-    /// Reads the answer and checks it.
+    /// Every address of the host. A host that does not resolve, or not in
+    /// time, is an error whatever the check: it proves nothing closed.
+    async fn resolve(&self, limit: Limit) -> Result<Vec<SocketAddr>, String> {
+        let lookup = tokio::net::lookup_host((self.host.as_str(), self.port));
+        match limit.run(lookup).await {
+            Some(Ok(addresses)) => {
+                let addresses: Vec<SocketAddr> = addresses.collect();
+                match addresses.is_empty() {
+                    true => Err(format!("cannot resolve host {}: no address", self.host)),
+                    false => Ok(addresses),
+                }
+            }
+            Some(Err(error)) => Err(net::connect_reason(&error, &self.host, &self.address)),
+            None => Err(format!(
+                "cannot resolve host {} {}",
+                self.host,
+                limit.within()
+            )),
+        }
+    }
+
+    /// Reads the answer and checks it. Nothing received never passes.
     async fn answer(
         &self,
         mut stream: TcpStream,
@@ -214,29 +243,27 @@ impl TcpProbe {
                 excerpt(&answer, true, redactor)
             ),
         });
-        let attempt = match (failures.is_empty(), answer.is_empty(), ended) {
-            (true, _, _) => Attempt::passed(),
-            (false, true, Ended::TimedOut) => return self.no_answer(limit).with_output(output),
-            (false, true, Ended::Closed) => Attempt::new(
-                Status::Failed,
-                format!("{} closed the connection without answering", self.address),
-            ),
-            (false, true, Ended::Failed(error)) => Attempt::error(format!(
+        let attempt = match (answer.is_empty(), ended) {
+            (true, Ended::Failed(error)) => Attempt::error(format!(
                 "the connection to {} failed: {error}",
                 self.address
             )),
-            (false, _, _) => Attempt::new(Status::Failed, failures.join("; ")),
+            (true, Ended::Closed) => Attempt::new(
+                Status::Failed,
+                format!("{} closed the connection without answering", self.address),
+            ),
+            (true, _) => return self.no_answer(limit).with_output(output),
+            (false, _) if failures.is_empty() => Attempt::passed(),
+            (false, _) => Attempt::new(Status::Failed, failures.join("; ")),
         };
         attempt.with_output(output)
     }
 
-    /// The connection could not be made: what `closed = true` asks for
-    /// when it was refused or no route leads there, else an error.
-    fn not_connected(&self, error: &io::Error) -> Attempt {
+    /// Refused, or no route to the host: what `closed = true` asks for,
+    /// else an error.
+    fn nothing_there(&self, error: &io::Error) -> Attempt {
         let reason = net::connect_reason(error, &self.host, &self.address);
-        let nothing_there =
-            error.kind() == io::ErrorKind::ConnectionRefused || net::is_unreachable(error);
-        match self.closed && nothing_there {
+        match self.closed {
             true => Attempt::passed().with_output(reason),
             false => Attempt::error(reason),
         }
@@ -253,35 +280,100 @@ impl TcpProbe {
     }
 }
 
-/// What the peer sends, until it holds `expect` or the reading ends.
+/// How connecting to every address of a host ended.
+enum Connection {
+    /// One address accepted.
+    Open(TcpStream),
+    /// Every address refused or had no route to it (the first such error).
+    Refused(io::Error),
+    /// None accepted or failed otherwise, and one at least gave no answer
+    /// within the limit.
+    Silent,
+    /// None accepted, and one failed in another way (the first such error):
+    /// nothing can be said of the port.
+    Failed(io::Error),
+}
+
+/// Connects to every address at once: the first that accepts wins, so a
+/// port open on one address of a host is found open even when another
+/// address drops packets or cannot be reached from here.
+async fn connect(addresses: &[SocketAddr], limit: Limit) -> Connection {
+    let mut attempts = tokio::task::JoinSet::new();
+    for &address in addresses {
+        attempts.spawn(TcpStream::connect(address));
+    }
+    let (mut refused, mut failed) = (None, None);
+    let finished = loop {
+        let error = match limit.run(attempts.join_next()).await {
+            Some(Some(Ok(Ok(stream)))) => return Connection::Open(stream),
+            Some(Some(Ok(Err(error)))) => error,
+            Some(Some(Err(join))) => io::Error::other(join),
+            Some(None) => break true,
+            None => break false,
+        };
+        match is_nothing_there(&error) {
+            true => refused.get_or_insert(error),
+            false => failed.get_or_insert(error),
+        };
+    };
+    match (failed, refused) {
+        (Some(error), _) => Connection::Failed(error),
+        (None, _) if !finished => Connection::Silent,
+        (None, Some(error)) => Connection::Refused(error),
+        (None, None) => Connection::Failed(io::Error::other("no address to connect to")),
+    }
+}
+
+/// Refused, or no route to the host (a firewall's reject, an address where
+/// no host is): nothing there accepts connections. An unreachable network
+/// says nothing of the port, only of the machine gate runs on.
+fn is_nothing_there(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::HostUnreachable
+    )
+}
+
+/// What the peer sends, until the reading ends; when all that is expected
+/// is a text the answer contains, as soon as it does (more of an answer
+/// cannot take a text away; it can stop a regex from matching).
 async fn read_answer(
     stream: &mut TcpStream,
     expect: &TextExpectations,
     deadline: Instant,
 ) -> (Vec<u8>, Ended) {
+    let early = match expect {
+        TextExpectations {
+            contains: Some(needle),
+            matches: None,
+            json,
+        } if json.is_empty() => Some(needle.as_bytes()),
+        _ => None,
+    };
     let mut answer = Vec::new();
     let mut buffer = vec![0u8; 16 * 1024];
     loop {
-        let received = Received {
-            noun: "answer",
-            bytes: &answer,
-            complete: true,
-        };
-        if !answer.is_empty() && expect.failures(received).is_empty() {
-            return (answer, Ended::Held);
-        }
         let room = buffer.len().min(ANSWER_LIMIT - answer.len());
         if room == 0 {
             return (answer, Ended::Full);
         }
         let pause = (!answer.is_empty()).then(|| Instant::now() + ANSWER_PAUSE);
         let until = pause.map_or(deadline, |pause| pause.min(deadline));
-        match tokio::time::timeout_at(until, stream.read(&mut buffer[..room])).await {
+        let read = match tokio::time::timeout_at(until, stream.read(&mut buffer[..room])).await {
             Ok(Ok(0)) => return (answer, Ended::Closed),
-            Ok(Ok(read)) => answer.extend_from_slice(&buffer[..read]),
+            Ok(Ok(read)) => read,
             Ok(Err(error)) => return (answer, Ended::Failed(error)),
             Err(_) if until < deadline => return (answer, Ended::Paused),
             Err(_) => return (answer, Ended::TimedOut),
+        };
+        // Only the new bytes, and the needle's length less one before them,
+        // can hold a first occurrence.
+        let from = answer
+            .len()
+            .saturating_sub(early.map_or(0, |n| n.len() - 1));
+        answer.extend_from_slice(&buffer[..read]);
+        if early.is_some_and(|needle| answer[from..].windows(needle.len()).any(|w| w == needle)) {
+            return (answer, Ended::Held);
         }
     }
 }

@@ -3,6 +3,8 @@
 //! must be closed (refused or filtered), answers that never come or never
 //! end, interpolation, secrets, config errors, `gate list` and `--dry-run`.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::Test;
@@ -153,6 +155,64 @@ fn an_answer_is_matched_against_a_regex() {
         "failed",
         r"answer does not match /^SSH-1\./",
     );
+}
+
+#[test]
+fn an_answer_is_read_to_its_end_before_a_regex_is_checked() {
+    // `+OK` alone would match; what follows it does not.
+    let slow = Talker::in_parts(
+        vec![b"+OK".to_vec(), b"\r\n-ERR boom\r\n".to_vec()],
+        Duration::from_millis(300),
+    );
+    let gate = run_gate(
+        &format!(
+            "host = \"127.0.0.1\", port = {}, expect = {{ matches = '^\\+OK$' }}",
+            slow.port()
+        ),
+        1,
+    );
+    assert_ended(&gate, "failed", r"answer does not match /^\+OK$/");
+    assert!(
+        gate["output"]
+            .as_str()
+            .unwrap()
+            .ends_with("received 16 bytes (then nothing for 1s)\n+OK\r\n-ERR boom"),
+        "{gate:#}"
+    );
+}
+
+#[test]
+fn a_peer_that_says_nothing_never_passes_an_expectation() {
+    // `^$` holds for an empty answer; nothing received is no answer.
+    let silent = SilentServer::start();
+    let gate = run_gate(
+        &format!(
+            "host = \"127.0.0.1\", port = {}, timeout = \"200ms\", expect = {{ matches = '^$' }}",
+            silent.port()
+        ),
+        1,
+    );
+    assert_eq!(gate["status"], "timed_out", "{gate:#}");
+}
+
+#[test]
+fn expectations_that_any_answer_holds_are_refused() {
+    check_fails(
+        &tcp_gate("host = \"db\", port = 6379, expect = { matches = '(NOAUTH)?' }"),
+        r#"error: the regex /(NOAUTH)?/ matches any text, so it checks nothing: make it match what must be there
+ --> gates.toml:2:56
+  |
+2 | tcp = { host = "db", port = 6379, expect = { matches = '(NOAUTH)?' } }
+  |                                                        ^^^^^^^^^^^"#,
+    );
+    Test::new()
+        .config(&tcp_gate(
+            "host = \"db\", port = 6379, expect = { contains = \"${BANNER:-}\" }",
+        ))
+        .args(&["run"])
+        .run()
+        .code(2)
+        .stderr_has("error: the text to look for is empty, so anything would hold it: give the text that must be there\n --> gates.toml:2:57\n");
 }
 
 #[test]

@@ -94,9 +94,24 @@ impl Talker {
         Talker::serve(bytes, true)
     }
 
+    /// Sends each of `parts` in turn, `gap` apart, as a slow peer does,
+    /// then holds the connection open.
+    pub fn in_parts(parts: Vec<Vec<u8>>, gap: Duration) -> Talker {
+        Talker::serve_parts(parts, gap, true)
+    }
+
     fn serve(bytes: Vec<u8>, hold: bool) -> Talker {
+        Talker::serve_parts(vec![bytes], Duration::ZERO, hold)
+    }
+
+    fn serve_parts(parts: Vec<Vec<u8>>, gap: Duration, hold: bool) -> Talker {
         let handler: Handler = Arc::new(move |mut stream: TcpStream| {
-            let _ = stream.write_all(&bytes);
+            for (index, part) in parts.iter().enumerate() {
+                if index > 0 {
+                    std::thread::sleep(gap);
+                }
+                let _ = stream.write_all(part);
+            }
             if hold {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
                 let _ = std::io::copy(&mut stream, &mut std::io::sink());
