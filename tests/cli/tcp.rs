@@ -281,6 +281,21 @@ fn a_peer_that_says_nothing_times_out_with_the_gate_timeout() {
 }
 
 #[test]
+fn the_reason_names_the_gate_timeout_when_it_ends_first() {
+    let silent = SilentServer::start();
+    let config = format!(
+        "[gates.redis]\ntimeout = \"200ms\"\ntcp = {{ host = \"127.0.0.1\", port = {}, timeout = \"10s\", expect = {{ contains = \"OK\" }} }}\n",
+        silent.port()
+    );
+    let (_, gate) = run_json(Test::new().config(&config), 1);
+    assert_ended(
+        &gate,
+        "timed_out",
+        &format!("no answer from 127.0.0.1:{} within 200ms", silent.port()),
+    );
+}
+
+#[test]
 fn at_most_64_kib_of_an_answer_is_read() {
     let flood = Talker::holding(vec![b'x'; 1024 * 1024]);
     let gate = run_gate(
