@@ -5,7 +5,10 @@
 //! passes.
 //!
 //! `timeout` bounds the connection, the handshake and the wait for the
-//! message together.
+//! message together; closing the connection afterwards may take a second
+//! more, within the gate's own timeout. The first message is the first to
+//! arrive once the message is sent, one the server had sent before
+//! included: a server that greets first is checked on its greeting.
 
 use std::io;
 use std::sync::Arc;
@@ -18,6 +21,7 @@ use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -58,8 +62,30 @@ pub struct Raw {
     expect: Option<Spanned<RawMessage>>,
 }
 
+/// Headers of the opening handshake that it sets itself.
+const HANDSHAKE_HEADERS: [&str; 5] = [
+    "host",
+    "connection",
+    "upgrade",
+    "sec-websocket-version",
+    "sec-websocket-key",
+];
+
 impl RawCheck for Raw {
     fn load(&self, source: &Source) -> Result<Arc<dyn Check>, Diagnostic> {
+        let handshake = self
+            .headers
+            .iter()
+            .find(|(name, _)| HANDSHAKE_HEADERS.contains(&name.to_ascii_lowercase().as_str()));
+        if let Some((name, value)) = handshake {
+            return Err(source.diagnostic(
+                value.span(),
+                format!(
+                    "header `{name}` is part of the WebSocket handshake, which gate makes: \
+                     leave it out"
+                ),
+            ));
+        }
         let expect = self
             .expect
             .as_ref()
@@ -88,13 +114,14 @@ pub struct Ws {
 }
 
 /// A `ws://` or `wss://` URL, its text as written (after interpolation),
-/// and the address to connect to.
+/// the address to connect to, and the handshake request it makes.
 #[derive(Debug, Clone)]
 pub struct WsUrl {
     url: Url,
     text: String,
     host: String,
     port: u16,
+    request: Request,
 }
 
 impl Parse for WsUrl {
@@ -109,7 +136,8 @@ impl Parse for WsUrl {
                 )));
             }
         };
-        text.into_client_request()
+        let request = text
+            .into_client_request()
             .map_err(|e| invalid(e.to_string()))?;
         let host = match url.host_str() {
             Some(host) => host
@@ -123,6 +151,7 @@ impl Parse for WsUrl {
             host,
             port,
             url,
+            request,
         })
     }
 }
@@ -156,7 +185,7 @@ pub struct WsProbe {
     shown: String,
     /// `host:port`, for messages.
     address: String,
-    headers: Vec<(String, HeaderValue)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
     insecure: bool,
     /// `None`: the gate's timeout.
     timeout: Option<Duration>,
@@ -212,15 +241,9 @@ impl WsProbe {
         started: Instant,
         redactor: &Redactor,
     ) -> Result<(Socket, String), Attempt> {
-        let mut request = self
-            .url
-            .text
-            .as_str()
-            .into_client_request()
-            .map_err(|e| Attempt::error(format!("invalid URL {}: {e}", self.shown)))?;
+        let mut request = self.url.request.clone();
         for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).expect("names are checked tokens");
-            request.headers_mut().append(name, value.clone());
+            request.headers_mut().append(name.clone(), value.clone());
         }
         let connector = match self.url.url.scheme() {
             "wss" => Connector::Rustls(tls::client_config(self.insecure)),
@@ -305,11 +328,8 @@ impl WsProbe {
     ) -> Attempt {
         if let Some(send) = &self.send {
             match limit.run(socket.send(Message::text(send.as_str()))).await {
-                Some(Ok(())) => output.push_str(&format!(
-                    "\nsent {} bytes{}",
-                    send.len(),
-                    excerpt(send.as_bytes(), true, redactor)
-                )),
+                // Not what was sent: it may carry a credential of its own.
+                Some(Ok(())) => output.push_str(&format!("\nsent {} bytes", send.len())),
                 Some(Err(error)) => {
                     return Attempt::error(format!("cannot send to {}: {error}", self.shown));
                 }

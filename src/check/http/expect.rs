@@ -42,7 +42,7 @@ pub struct Expectations {
 
 /// A response as far as it was read.
 #[derive(Debug)]
-pub struct Received {
+pub struct Response {
     /// Where the response came from, after any redirects.
     pub url: reqwest::Url,
     pub status: StatusCode,
@@ -56,7 +56,7 @@ pub struct Received {
 
 impl Expectations {
     /// Every expectation that does not hold, as one message each.
-    pub fn check(&self, received: &Received) -> Vec<String> {
+    pub fn check(&self, received: &Response) -> Vec<String> {
         let mut failures = Vec::new();
         failures.extend(status(&self.status, received.status));
         for (name, pattern) in &self.headers {
@@ -113,7 +113,7 @@ fn header(headers: &HeaderMap, name: &str, pattern: &Regex) -> Option<String> {
 /// A short summary of the response for the report: request, status, time,
 /// where redirects ended, any `location`, and the start of the body. Secrets
 /// are masked before anything is cut, so no piece of one is left.
-pub fn summary(probe: &HttpProbe, received: &Received, redactor: &Redactor) -> String {
+pub fn summary(probe: &HttpProbe, received: &Response, redactor: &Redactor) -> String {
     let requests = match probe.repeat {
         1 => String::new(),
         n => format!(" (request {n} of {n})"),
@@ -145,8 +145,8 @@ pub fn summary(probe: &HttpProbe, received: &Received, redactor: &Redactor) -> S
 mod tests {
     use super::*;
 
-    fn received(status: u16) -> Received {
-        Received {
+    fn received(status: u16) -> Response {
+        Response {
             url: reqwest::Url::parse("http://127.0.0.1/").unwrap(),
             status: StatusCode::from_u16(status).unwrap(),
             headers: HeaderMap::new(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 use regex::Regex;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Client, Method};
 use serde::Deserialize;
 use tokio::time::Instant;
@@ -27,7 +27,7 @@ use crate::exec::{Attempt, AttemptContext};
 use crate::plan::Resolver;
 use crate::redact::Redactor;
 pub use client::{Clients, HttpUrl, NoResponse};
-use expect::{Expectations, Received, StatusRule};
+use expect::{Expectations, Response, StatusRule};
 
 /// The kind's name in reports.
 pub const KIND: &str = "http";
@@ -189,7 +189,7 @@ impl Check for Http {
 pub struct HttpProbe {
     url: HttpUrl,
     method: Method,
-    headers: Vec<(String, HeaderValue)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<String>,
     /// One request's timeout; `None`: the gate's.
     timeout: Option<Duration>,
@@ -257,7 +257,7 @@ async fn requests(
 }
 
 /// One request, its response read up to the body limit.
-async fn request(probe: &HttpProbe, client: &Client) -> Result<Received, reqwest::Error> {
+async fn request(probe: &HttpProbe, client: &Client) -> Result<Response, reqwest::Error> {
     let mut request = client.request(probe.method.clone(), probe.url.url.clone());
     if let Some(timeout) = probe.timeout {
         request = request.timeout(timeout);
@@ -271,7 +271,7 @@ async fn request(probe: &HttpProbe, client: &Client) -> Result<Received, reqwest
     let started = Instant::now();
     let mut response = request.send().await?;
     let (body, complete) = read_body(&mut response).await?;
-    Ok(Received {
+    Ok(Response {
         url: response.url().clone(),
         status: response.status(),
         headers: response.headers().clone(),
@@ -360,13 +360,16 @@ fn status(source: &Source, raw: &Spanned<RawStatus>) -> Result<StatusRule, Diagn
 }
 
 /// Request headers as written: names checked now, values templates.
-pub type Headers = Vec<(String, Template<HeaderValue>)>;
+pub type Headers = Vec<(HeaderName, Template<HeaderValue>)>;
 
 /// `headers = { Name = "value" }` of a request (`http`, `ws`).
 pub fn load_headers(source: &Source, raw: &RawEnv) -> Result<Headers, Diagnostic> {
     raw.iter()
         .map(|(name, value)| {
+            let invalid =
+                || source.diagnostic(value.span(), format!("invalid header name `{name}`"));
             let name = header_name(source, name, value)?;
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
             Ok((name, Template::load(source, value)?))
         })
         .collect()
@@ -376,7 +379,7 @@ pub fn load_headers(source: &Source, raw: &RawEnv) -> Result<Headers, Diagnostic
 pub fn plan_headers(
     resolver: &Resolver,
     headers: &Headers,
-) -> Result<Vec<(String, HeaderValue)>, Error> {
+) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
     headers
         .iter()
         .map(|(name, value)| Ok((name.clone(), resolver.value(value)?)))
