@@ -4,7 +4,10 @@
 //! be among them (`contains`), or one that must match (`matches`).
 //!
 //! The name is asked as written, never with the search domains appended,
-//! and `/etc/hosts` is not read: the check is about what DNS answers.
+//! and `/etc/hosts` is not read: the check is about what DNS answers. The
+//! `expect` table is read as for `tcp` (so neither key can be empty or a
+//! regex that matches anything), with a meaning of its own: `contains` is
+//! a value one answer must be, not a text it must contain.
 
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
@@ -15,7 +18,7 @@ use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, R
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use hickory_resolver::system_conf::read_system_conf;
 use hickory_resolver::{Resolver, TokioResolver};
 use serde::Deserialize;
@@ -224,12 +227,7 @@ impl DnsProbe {
         };
         let lookup = resolver.lookup(self.name.name.clone(), self.record_type);
         let answers: Vec<String> = match limit.run(lookup).await {
-            Some(Ok(lookup)) => lookup
-                .answers()
-                .iter()
-                .filter(|record| record.record_type() == self.record_type)
-                .map(|record| value(&record.data))
-                .collect(),
+            Some(Ok(lookup)) => answers_to(lookup.answers(), &self.name.name, self.record_type),
             Some(Err(error)) => return self.no_answers(&error, &servers, limit),
             None => return self.silence(&servers, limit),
         };
@@ -309,9 +307,15 @@ impl DnsProbe {
             NetError::Dns(DnsError::NoRecordsFound(no))
                 if no.response_code == ResponseCode::NXDomain =>
             {
+                // The name a CNAME led to, when it is that one that does not exist.
+                let missing = no.query.name();
+                let at = match *missing == self.name.name {
+                    true => String::new(),
+                    false => format!(" for {}", missing.to_utf8().trim_end_matches('.')),
+                };
                 Attempt::new(
                     Status::Failed,
-                    format!("{name} has no {kind} record (NXDOMAIN)"),
+                    format!("{name} has no {kind} record (NXDOMAIN{at})"),
                 )
             }
             NetError::Dns(DnsError::NoRecordsFound(_)) => {
@@ -356,6 +360,33 @@ async fn server_address(server: &Server, limit: Limit) -> Result<IpAddr, String>
             limit.within()
         )),
     }
+}
+
+/// The values of the records that answer the question: of its type, at
+/// its name or at a name the CNAME chain from it leads to. A record for
+/// any other name in the answer is no answer.
+fn answers_to(records: &[Record], name: &Name, record_type: RecordType) -> Vec<String> {
+    let mut names = vec![name.clone()];
+    if record_type != RecordType::CNAME {
+        // At most as many links as there are records: each adds a name.
+        for _ in 0..records.len() {
+            let next = records.iter().find_map(|record| match &record.data {
+                RData::CNAME(target) if names.contains(&record.name) && !names.contains(target) => {
+                    Some(target.0.clone())
+                }
+                _ => None,
+            });
+            match next {
+                Some(target) => names.push(target),
+                None => break,
+            }
+        }
+    }
+    records
+        .iter()
+        .filter(|record| record.record_type() == record_type && names.contains(&record.name))
+        .map(|record| value(&record.data))
+        .collect()
 }
 
 /// `10.0.0.2:53, 10.0.0.3:53`: the servers a resolver asks.

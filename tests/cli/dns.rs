@@ -113,14 +113,22 @@ fn a_name_that_does_not_exist_fails_with_nxdomain() {
 #[test]
 fn a_name_without_records_of_the_type_fails() {
     let server = zone().start();
+    let address = server.address();
     let gate = run_gate(
-        &format!(
-            "name = \"www.example.com\", type = \"AAAA\", server = \"{}\"",
-            server.address()
-        ),
+        &format!("name = \"example.com\", type = \"AAAA\", server = \"{address}\""),
         1,
     );
-    assert_ended(&gate, "failed", "www.example.com has no AAAA record");
+    assert_ended(&gate, "failed", "example.com has no AAAA record");
+    // www is a CNAME to a name this server does not know.
+    let gate = run_gate(
+        &format!("name = \"www.example.com\", type = \"AAAA\", server = \"{address}\""),
+        1,
+    );
+    assert_ended(
+        &gate,
+        "failed",
+        "www.example.com has no AAAA record (NXDOMAIN for lb.example.net)",
+    );
 }
 
 #[test]
@@ -156,6 +164,39 @@ fn every_record_type_is_read_as_written() {
         );
         assert_eq!(gate["status"], "passed", "{record_type} {wanted}: {gate:#}");
     }
+}
+
+#[test]
+fn a_cname_chain_leads_to_the_address() {
+    let server = zone().a("lb.example.net", "203.0.113.10").start();
+    let gate = run_gate(
+        &format!(
+            "name = \"www.example.com\", server = \"{}\", expect = {{ contains = \"203.0.113.10\" }}",
+            server.address()
+        ),
+        0,
+    );
+    assert_eq!(gate["status"], "passed", "{gate:#}");
+}
+
+#[test]
+fn a_record_of_another_name_in_the_answer_is_no_answer() {
+    let server = DnsServer::new()
+        .a("api.example.com", "198.51.100.1")
+        .stray("cache.example.com", "203.0.113.10")
+        .start();
+    let gate = run_gate(
+        &format!(
+            "name = \"api.example.com\", server = \"{}\", expect = {{ contains = \"203.0.113.10\" }}",
+            server.address()
+        ),
+        1,
+    );
+    assert_ended(
+        &gate,
+        "failed",
+        "A records 198.51.100.1 do not contain 203.0.113.10",
+    );
 }
 
 #[test]

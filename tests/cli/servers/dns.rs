@@ -11,7 +11,8 @@
 //! ```
 //!
 //! A name not in the zone is NXDOMAIN; a name in it without records of
-//! the type asked is an empty NOERROR answer.
+//! the type asked is an empty NOERROR answer; a CNAME comes with its
+//! target's records of the type asked.
 
 use std::net::{Ipv4Addr, Ipv6Addr, UdpSocket};
 use std::str::FromStr;
@@ -28,6 +29,9 @@ use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 #[derive(Clone, Default)]
 pub struct DnsServer {
     records: Vec<Record>,
+    /// Added to every answer: records of other names, as a careless or
+    /// hostile server might send.
+    strays: Vec<Record>,
     /// Answer every query with this code instead (SERVFAIL, REFUSED).
     failure: Option<ResponseCode>,
 }
@@ -83,6 +87,14 @@ impl DnsServer {
 
     pub fn ns(self, name: &str, server: &str) -> DnsServer {
         self.record(name, RData::NS(NS(fqdn(server))))
+    }
+
+    /// Adds an A record of `name` to every answer, whatever was asked.
+    pub fn stray(mut self, name: &str, address: &str) -> DnsServer {
+        let address = Ipv4Addr::from_str(address).expect("an IPv4 address");
+        self.strays
+            .push(Record::from_rdata(fqdn(name), 60, RData::A(A(address))));
+        self
     }
 
     pub fn start(self) -> Running {
@@ -143,9 +155,22 @@ impl DnsServer {
         };
         if self.failure.is_none() {
             for record in of_name {
-                if record.record_type() == query.query_type() {
+                let wanted = query.query_type();
+                if record.record_type() == wanted {
                     response.add_answer(record.clone());
+                } else if let RData::CNAME(target) = &record.data {
+                    // As a server does: the CNAME, then what its target has.
+                    response.add_answer(record.clone());
+                    let target = plain(&target.0);
+                    for other in &self.records {
+                        if plain(&other.name) == target && other.record_type() == wanted {
+                            response.add_answer(other.clone());
+                        }
+                    }
                 }
+            }
+            for stray in &self.strays {
+                response.add_answer(stray.clone());
             }
         }
         response.to_vec().ok()
