@@ -90,8 +90,13 @@ impl Parse for Pattern {
     fn parse(text: &str) -> Result<Pattern, String> {
         let regex = Regex::parse(text)?;
         // A regex that matches an empty text and a text of one character it
-        // cannot know matches at the start of every text.
-        match regex.is_match("") && regex.is_match("\u{1}") {
+        // cannot know matches at the start of every text; one that matches
+        // a lone character of every kind (`.`, `[\s\S]`) matches every text
+        // that is not empty, and an empty one never passes.
+        let lone = ["\u{1}", "\n", " ", "a", "Z", "0", "-", "é"];
+        let vacuous = regex.is_match("") && regex.is_match("\u{1}")
+            || lone.iter().all(|text| regex.is_match(text));
+        match vacuous {
             true => Err(format!(
                 "the regex /{text}/ matches any text, so it checks nothing: make it match \
                  what must be there"
@@ -216,8 +221,9 @@ fn partly(received: Received) -> String {
 }
 
 fn contains(received: Received, needle: &str) -> Option<String> {
-    let found = needle.is_empty()
-        || received
+    // Never empty (see `Needle`); were it so, it would be found nowhere.
+    let found = !needle.is_empty()
+        && received
             .bytes
             .windows(needle.len())
             .any(|window| window == needle.as_bytes());
@@ -354,7 +360,18 @@ mod tests {
     fn expectations_that_anything_holds_are_refused() {
         assert!(Needle::parse("").is_err());
         assert_eq!(Needle::parse("ok"), Ok(Needle("ok".into())));
-        for vacuous in ["", "x?", ".*", "(?s).*", "$", "^", "a|", "(NOAUTH)?"] {
+        for vacuous in [
+            "",
+            "x?",
+            ".*",
+            "(?s).*",
+            "$",
+            "^",
+            "a|",
+            "(NOAUTH)?",
+            "(?s).",
+            r"[\s\S]",
+        ] {
             let error = Pattern::parse(vacuous).unwrap_err();
             assert!(error.contains("matches any text"), "{vacuous}: {error}");
         }

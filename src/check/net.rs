@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::config::{Diagnostic, Parse, Port, Source, Template};
+use crate::exec::Limit;
 
 /// `port = 443` or `port = "${TLS_PORT}"`.
 #[derive(Debug, Deserialize)]
@@ -72,6 +73,22 @@ pub fn connect_reason(error: &io::Error, host: &str, address: &str) -> String {
 /// True when a connection failed because the host name did not resolve.
 pub fn is_unresolved(error: &io::Error) -> bool {
     error.to_string().starts_with("failed to lookup address")
+}
+
+/// The rustls error behind `error`, also when an `io::Error` wraps it
+/// (its `source()` skips the error it wraps): a TLS handshake that failed.
+pub fn rustls_cause<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    error.downcast_ref::<rustls::Error>().or_else(|| {
+        error
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    })
+}
+
+/// `no answer from 127.0.0.1:6379 within 5s`.
+pub fn no_answer(address: &str, limit: Limit) -> String {
+    format!("no answer from {address} {}", limit.within())
 }
 
 #[cfg(test)]

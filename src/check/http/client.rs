@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use reqwest::{Client, Url};
 
+use crate::check::net::rustls_cause;
 use crate::config::Parse;
 
 /// Most redirects followed.
@@ -127,7 +128,7 @@ impl NoResponse {
         if error.is_timeout() {
             return NoResponse::TimedOut;
         }
-        if let Some(tls) = causes.iter().find_map(|&e| find_rustls(e)) {
+        if let Some(tls) = causes.iter().find_map(|&e| rustls_cause(e)) {
             return NoResponse::Tls(tls.to_string());
         }
         let refused = causes
@@ -154,17 +155,6 @@ fn without_url(error: &reqwest::Error) -> String {
         Some(url) => text.replace(&format!(" for url ({url})"), ""),
         None => text,
     }
-}
-
-/// The rustls error in `error`, also when an `io::Error` wraps it (its
-/// `source()` skips the error it wraps).
-fn find_rustls<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
-    error.downcast_ref::<rustls::Error>().or_else(|| {
-        error
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    })
 }
 
 #[cfg(test)]

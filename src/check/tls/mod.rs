@@ -195,11 +195,8 @@ async fn leaf_certificate(
 /// True when a handshake failed only because the certificate has expired.
 fn is_expired(error: &std::io::Error) -> bool {
     use rustls::CertificateError::{Expired, ExpiredContext};
-    let cause = error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
     matches!(
-        cause,
+        net::rustls_cause(error),
         Some(rustls::Error::InvalidCertificate(
             Expired | ExpiredContext { .. }
         ))
