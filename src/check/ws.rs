@@ -10,7 +10,6 @@
 //! arrive once the message is sent, one the server had sent before
 //! included: a server that greets first is checked on its greeting.
 
-use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +20,7 @@ use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http::Uri;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -114,14 +113,14 @@ pub struct Ws {
 }
 
 /// A `ws://` or `wss://` URL, its text as written (after interpolation),
-/// the address to connect to, and the handshake request it makes.
+/// the address to connect to, and the URI of the handshake request.
 #[derive(Debug, Clone)]
 pub struct WsUrl {
     url: Url,
     text: String,
     host: String,
     port: u16,
-    request: Request,
+    uri: Uri,
 }
 
 impl Parse for WsUrl {
@@ -136,9 +135,15 @@ impl Parse for WsUrl {
                 )));
             }
         };
-        let request = text
-            .into_client_request()
-            .map_err(|e| invalid(e.to_string()))?;
+        // Not repeated: the URL may hold them, and they would not be sent.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(
+                "invalid URL: a ws:// or wss:// URL sends no user or password; give an \
+                 `Authorization` header instead"
+                    .to_owned(),
+            );
+        }
+        let uri = text.parse::<Uri>().map_err(|e| invalid(e.to_string()))?;
         let host = match url.host_str() {
             Some(host) => host
                 .trim_start_matches('[')
@@ -151,7 +156,7 @@ impl Parse for WsUrl {
             host,
             port,
             url,
-            request,
+            uri,
         })
     }
 }
@@ -241,7 +246,16 @@ impl WsProbe {
         started: Instant,
         redactor: &Redactor,
     ) -> Result<(Socket, String), Attempt> {
-        let mut request = self.url.request.clone();
+        // A new request, and with it a new Sec-WebSocket-Key, every time.
+        let mut request = match self.url.uri.clone().into_client_request() {
+            Ok(request) => request,
+            Err(error) => {
+                return Err(Attempt::error(format!(
+                    "invalid URL {}: {error}",
+                    self.shown
+                )));
+            }
+        };
         for (name, value) in &self.headers {
             request.headers_mut().append(name.clone(), value.clone());
         }
@@ -308,7 +322,7 @@ impl WsProbe {
                 ));
                 Attempt::new(Status::Failed, reason).with_output(output)
             }
-            tungstenite::Error::Io(error) => match rustls_cause(&error) {
+            tungstenite::Error::Io(error) => match net::rustls_cause(&error) {
                 Some(tls) => {
                     Attempt::error(format!("TLS handshake with {} failed: {tls}", self.address))
                 }
@@ -333,7 +347,10 @@ impl WsProbe {
                 Some(Err(error)) => {
                     return Attempt::error(format!("cannot send to {}: {error}", self.shown));
                 }
-                None => return self.no_message(limit),
+                None => {
+                    let reason = format!("cannot send to {} {}", self.shown, limit.within());
+                    return Attempt::new(Status::TimedOut, reason);
+                }
             }
         }
         let Some(expect) = &self.expect else {
@@ -391,8 +408,7 @@ impl WsProbe {
     }
 
     fn no_answer(&self, limit: Limit) -> Attempt {
-        let reason = format!("no answer from {} {}", self.address, limit.within());
-        Attempt::new(Status::TimedOut, reason)
+        Attempt::new(Status::TimedOut, net::no_answer(&self.address, limit))
     }
 
     fn no_message(&self, limit: Limit) -> Attempt {
@@ -422,13 +438,6 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
         body = body[end..].strip_prefix(b"\r\n").unwrap_or(&body[end..]);
     }
     data
-}
-
-/// The rustls error an I/O error of the handshake carries, if it is one.
-fn rustls_cause(error: &io::Error) -> Option<&rustls::Error> {
-    error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
 }
 
 #[cfg(test)]

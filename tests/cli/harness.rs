@@ -419,6 +419,17 @@ impl Run {
         self
     }
 
+    /// Asserts that stderr does not contain `text`.
+    #[track_caller]
+    pub fn stderr_lacks(self, text: &str) -> Run {
+        assert!(
+            !self.stderr().contains(text),
+            "stderr has {text:?}\n{}",
+            self.transcript()
+        );
+        self
+    }
+
     /// Reads a file of the test directory.
     pub fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.test.path().join(path))

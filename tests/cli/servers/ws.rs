@@ -46,6 +46,8 @@ pub struct Running {
     scheme: &'static str,
     /// The `Authorization` header of every handshake, `None` when absent.
     authorizations: Arc<Mutex<Vec<Option<String>>>>,
+    /// The `Sec-WebSocket-Key` of every handshake.
+    keys: Arc<Mutex<Vec<String>>>,
 }
 
 impl WsServer {
@@ -86,8 +88,10 @@ impl WsServer {
 
     fn listen(self, scheme: &'static str, tls: Option<Arc<ServerConfig>>) -> Running {
         let authorizations = Arc::new(Mutex::new(Vec::new()));
+        let keys = Arc::new(Mutex::new(Vec::new()));
         let handler: Handler = Arc::new({
             let authorizations = Arc::clone(&authorizations);
+            let keys = Arc::clone(&keys);
             move |stream: TcpStream| {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
                 match &tls {
@@ -95,9 +99,10 @@ impl WsServer {
                         let Ok(connection) = ServerConnection::new(Arc::clone(config)) else {
                             return;
                         };
-                        self.serve(StreamOwned::new(connection, stream), &authorizations);
+                        let stream = StreamOwned::new(connection, stream);
+                        self.serve(stream, &authorizations, &keys);
                     }
-                    None => self.serve(stream, &authorizations),
+                    None => self.serve(stream, &authorizations, &keys),
                 }
             }
         });
@@ -105,13 +110,24 @@ impl WsServer {
             listener: Listener::start(handler),
             scheme,
             authorizations,
+            keys,
         }
     }
 
     // The handshake callback's error type is tungstenite's, large as it is.
     #[allow(clippy::result_large_err)]
-    fn serve(&self, stream: impl Read + Write, authorizations: &Mutex<Vec<Option<String>>>) {
+    fn serve(
+        &self,
+        stream: impl Read + Write,
+        authorizations: &Mutex<Vec<Option<String>>>,
+        keys: &Mutex<Vec<String>>,
+    ) {
         let check = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
+            let key = request.headers().get("sec-websocket-key");
+            keys.lock().unwrap().push(
+                key.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_default(),
+            );
             let authorization = request
                 .headers()
                 .get("authorization")
@@ -162,6 +178,11 @@ impl Running {
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.listener.accepted.load(Ordering::SeqCst)
+    }
+
+    /// The `Sec-WebSocket-Key` of each handshake, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.keys.lock().unwrap().clone()
     }
 
     /// The `Authorization` header of each handshake, in order.
