@@ -186,7 +186,10 @@ impl TcpProbe {
                     return Attempt::error(format!("cannot send to {}: {error}", self.address))
                         .with_output(output);
                 }
-                None => return self.no_answer(limit).with_output(output),
+                None => {
+                    let reason = format!("cannot send to {} {}", self.address, limit.within());
+                    return Attempt::new(Status::TimedOut, reason).with_output(output);
+                }
             }
         }
         match &self.expect {
@@ -244,7 +247,8 @@ impl TcpProbe {
             ),
         });
         let attempt = match (answer.is_empty(), ended) {
-            (true, Ended::Failed(error)) => Attempt::error(format!(
+            // A reset cuts the answer short: what came cannot be trusted whole.
+            (_, Ended::Failed(error)) => Attempt::error(format!(
                 "the connection to {} failed: {error}",
                 self.address
             )),
@@ -272,7 +276,7 @@ impl TcpProbe {
     /// Nothing answered within the timeout: closed enough for `closed =
     /// true`, a timeout otherwise.
     fn no_answer(&self, limit: Limit) -> Attempt {
-        let reason = format!("no answer from {} {}", self.address, limit.within());
+        let reason = net::no_answer(&self.address, limit);
         match self.closed {
             true => Attempt::passed().with_output(reason),
             false => Attempt::new(Status::TimedOut, reason),
@@ -347,7 +351,7 @@ async fn read_answer(
             contains: Some(needle),
             matches: None,
             json,
-        } if json.is_empty() => Some(needle.as_bytes()),
+        } if json.is_empty() && !needle.is_empty() => Some(needle.as_bytes()),
         _ => None,
     };
     let mut answer = Vec::new();
@@ -370,7 +374,7 @@ async fn read_answer(
         // can hold a first occurrence.
         let from = answer
             .len()
-            .saturating_sub(early.map_or(0, |n| n.len() - 1));
+            .saturating_sub(early.map_or(0, |n| n.len().saturating_sub(1)));
         answer.extend_from_slice(&buffer[..read]);
         if early.is_some_and(|needle| answer[from..].windows(needle.len()).any(|w| w == needle)) {
             return (answer, Ended::Held);

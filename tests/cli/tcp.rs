@@ -182,6 +182,26 @@ fn an_answer_is_read_to_its_end_before_a_regex_is_checked() {
 }
 
 #[test]
+fn a_reset_after_the_answer_is_an_error_not_a_pass() {
+    let crashing = Talker::resetting(b"+PONG\r\n".to_vec());
+    let gate = run_gate(
+        &format!(
+            "host = \"127.0.0.1\", port = {}, send = \"PING\\r\\n\", expect = {{ matches = '^\\+PONG' }}",
+            crashing.port()
+        ),
+        1,
+    );
+    assert_eq!(gate["status"], "error", "{gate:#}");
+    assert!(
+        reason(&gate).starts_with(&format!(
+            "the connection to 127.0.0.1:{} failed: ",
+            crashing.port()
+        )),
+        "{gate:#}"
+    );
+}
+
+#[test]
 fn a_peer_that_says_nothing_never_passes_an_expectation() {
     // `^$` holds for an empty answer; nothing received is no answer.
     let silent = SilentServer::start();

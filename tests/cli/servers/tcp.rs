@@ -94,6 +94,21 @@ impl Talker {
         Talker::serve(bytes, true)
     }
 
+    /// Sends `bytes`, then resets the connection (a crash, a proxy giving up).
+    pub fn resetting(bytes: Vec<u8>) -> Talker {
+        let handler: Handler = Arc::new(move |mut stream: TcpStream| {
+            let _ = stream.write_all(&bytes);
+            // Wait for the client to have read it, so the reset cannot
+            // overtake the data.
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = std::io::Read::read(&mut stream, &mut [0u8; 1]);
+            reset(stream);
+        });
+        Talker {
+            listener: Listener::start(handler),
+        }
+    }
+
     /// Sends each of `parts` in turn, `gap` apart, as a slow peer does,
     /// then holds the connection open.
     pub fn in_parts(parts: Vec<Vec<u8>>, gap: Duration) -> Talker {
@@ -126,6 +141,27 @@ impl Talker {
     pub fn port(&self) -> u16 {
         self.listener.port
     }
+}
+
+/// Closes `stream` with a reset instead of a normal end (SO_LINGER of 0).
+fn reset(stream: TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt reads `linger`, which lives across the call, on a
+    // descriptor `stream` owns.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+    drop(stream);
 }
 
 /// A port on 127.0.0.1 that never answers a connection attempt, as one
