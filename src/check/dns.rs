@@ -4,7 +4,10 @@
 //! be among them (`contains`), or one that must match (`matches`).
 //!
 //! The name is asked as written, never with the search domains appended,
-//! and `/etc/hosts` is not read: the check is about what DNS answers. The
+//! and `/etc/hosts` is not read: the check is about what DNS answers. Each
+//! query is sent as it is (hickory-resolver's name server pool, no cache),
+//! and a CNAME is followed by asking its target next, so that only what a
+//! server gave in the answer section of a NOERROR response counts. The
 //! `expect` table is read as for `tcp` (so neither key can be empty or a
 //! regex that matches anything), with a meaning of its own: `contains` is
 //! a value one answer must be, not a text it must contain.
@@ -14,13 +17,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
+use futures_util::StreamExt;
+use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::xfer::DnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::op::{DnsRequestOptions, Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use hickory_resolver::system_conf::read_system_conf;
-use hickory_resolver::{Resolver, TokioResolver};
+use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
 use serde::Deserialize;
 use tokio::time::Instant;
 use toml::Spanned;
@@ -34,7 +39,7 @@ use crate::config::{
 use crate::error::Error;
 use crate::event::Status;
 use crate::exec::{Attempt, AttemptContext, Limit};
-use crate::plan::Resolver as Values;
+use crate::plan::Resolver;
 
 /// The kind's name in reports.
 pub const KIND: &str = "dns";
@@ -48,6 +53,20 @@ const TYPES: [(&str, RecordType); 6] = [
     ("TXT", RecordType::TXT),
     ("NS", RecordType::NS),
 ];
+
+/// Most CNAMEs followed from the name asked.
+const MAX_CNAMES: usize = 8;
+
+/// The servers a question is sent to, one query at a time.
+type Pool = NameServerPool<TokioRuntimeProvider>;
+
+/// Why a question has no answers.
+enum Unanswered {
+    /// This name (the one asked, or one its CNAMEs led to) does not exist.
+    NoSuchName(Name),
+    /// No server could answer.
+    Failed(NetError),
+}
 
 /// The port of a `server` that names none.
 const DNS_PORT: u16 = 53;
@@ -109,7 +128,7 @@ impl Parse for DnsName {
     fn parse(text: &str) -> Result<DnsName, String> {
         let mut name = Name::from_utf8(text)
             .ok()
-            .filter(|_| !text.is_empty() && !text.contains(['/', ':', ' ']))
+            .filter(|_| !text.trim_end_matches('.').is_empty() && !text.contains(['/', ':', ' ']))
             .ok_or_else(|| {
                 format!("invalid DNS name `{text}`: expected a name like `api.example.com`")
             })?;
@@ -179,13 +198,13 @@ impl Check for Dns {
         KIND
     }
 
-    fn plan(&self, values: &Values) -> Result<Action, Error> {
+    fn plan(&self, resolver: &Resolver) -> Result<Action, Error> {
         let probe = DnsProbe {
-            name: values.value(&self.name)?,
-            record_type: values.value(&self.record_type)?.0,
-            server: values.optional(self.server.as_ref())?,
-            timeout: values.timeout(self.timeout.as_ref())?,
-            expect: self.expect.as_ref().map(|e| e.plan(values)).transpose()?,
+            name: resolver.value(&self.name)?,
+            record_type: resolver.value(&self.record_type)?.0,
+            server: resolver.optional(self.server.as_ref())?,
+            timeout: resolver.timeout(self.timeout.as_ref())?,
+            expect: self.expect.as_ref().map(|e| e.plan(resolver)).transpose()?,
         };
         Ok(Action::Probe(Arc::new(probe)))
     }
@@ -221,14 +240,13 @@ impl DnsProbe {
     /// Asks the question and judges the answers.
     async fn ask(&self, limit: Limit) -> Attempt {
         let started = Instant::now();
-        let (resolver, servers) = match self.resolver(limit).await {
+        let (pool, servers) = match self.pool(limit).await {
             Ok(found) => found,
             Err(reason) => return Attempt::error(reason),
         };
-        let lookup = resolver.lookup(self.name.name.clone(), self.record_type);
-        let answers: Vec<String> = match limit.run(lookup).await {
-            Some(Ok(lookup)) => answers_to(lookup.answers(), &self.name.name, self.record_type),
-            Some(Err(error)) => return self.no_answers(&error, &servers, limit),
+        let answers = match limit.run(self.chase(&pool)).await {
+            Some(Ok(answers)) => answers,
+            Some(Err(unanswered)) => return self.unanswered(unanswered, &servers, limit),
             None => return self.silence(&servers, limit),
         };
         let output = format!(
@@ -241,8 +259,8 @@ impl DnsProbe {
         self.judge(&answers).with_output(output)
     }
 
-    /// A resolver for this question, and the servers it asks (for messages).
-    async fn resolver(&self, limit: Limit) -> Result<(TokioResolver, String), String> {
+    /// The servers to ask, and their addresses for messages.
+    async fn pool(&self, limit: Limit) -> Result<(Pool, String), String> {
         let (config, mut options) = match &self.server {
             Some(server) => {
                 let ip = server_address(server, limit).await?;
@@ -259,14 +277,47 @@ impl DnsProbe {
         let servers = servers(config.name_servers());
         options.timeout = limit.deadline.saturating_duration_since(Instant::now());
         options.attempts = 1;
-        options.cache_size = 0;
-        options.use_hosts_file = ResolveHosts::Never;
-        options.ndots = 0;
-        let resolver = Resolver::builder_with_config(config, TokioRuntimeProvider::default())
-            .with_options(options)
-            .build()
-            .map_err(|e| format!("cannot set up the DNS resolver: {e}"))?;
-        Ok((resolver, servers))
+        let tls = TlsConfig::new().map_err(|e| format!("cannot set up the DNS client: {e}"))?;
+        let context = Arc::new(PoolContext::new(options, tls));
+        let (_, _, name_servers) = config.into_parts();
+        let pool =
+            NameServerPool::from_config(name_servers, context, TokioRuntimeProvider::default());
+        Ok((pool, servers))
+    }
+
+    /// The answers to the question, one query at a time: when an answer
+    /// holds only a CNAME, its target is asked next. Only what a server
+    /// gave in the answer section of a NOERROR response counts.
+    async fn chase(&self, pool: &Pool) -> Result<Vec<String>, Unanswered> {
+        let mut names = vec![self.name.name.clone()];
+        for _ in 0..MAX_CNAMES {
+            let asked = names.last().expect("the name asked").clone();
+            let query = Query::query(asked.clone(), self.record_type);
+            let response = match pool
+                .lookup(query, DnsRequestOptions::default())
+                .next()
+                .await
+            {
+                Some(Ok(response)) => response,
+                Some(Err(NetError::Dns(DnsError::NoRecordsFound(no)))) => {
+                    return match no.response_code {
+                        ResponseCode::NXDomain => Err(Unanswered::NoSuchName(asked)),
+                        _ => Ok(Vec::new()),
+                    };
+                }
+                Some(Err(error)) => return Err(Unanswered::Failed(error)),
+                None => return Err(Unanswered::Failed(NetError::Message("no response"))),
+            };
+            if response.metadata.response_code == ResponseCode::NXDomain {
+                return Err(Unanswered::NoSuchName(asked));
+            }
+            let answers = answers_to(&response.answers, &mut names, self.record_type);
+            let followed = names.last() != Some(&asked);
+            if !answers.is_empty() || !followed || self.record_type == RecordType::CNAME {
+                return Ok(answers);
+            }
+        }
+        Ok(Vec::new())
     }
 
     /// Whether the answers hold what is expected.
@@ -298,41 +349,34 @@ impl DnsProbe {
         Attempt::passed()
     }
 
-    /// A lookup that ended without answers: no such records is a failed
-    /// check, a server that could not answer is an error.
-    fn no_answers(&self, error: &NetError, servers: &str, limit: Limit) -> Attempt {
+    /// A question that got no answer: a name that does not exist is a
+    /// failed check, a server that could not answer is an error.
+    fn unanswered(&self, unanswered: Unanswered, servers: &str, limit: Limit) -> Attempt {
         let (name, kind) = (&self.name.text, self.record_type);
-        let output = format!("{kind} {name} @{servers} -> {error}");
-        let attempt = match error {
-            NetError::Dns(DnsError::NoRecordsFound(no))
-                if no.response_code == ResponseCode::NXDomain =>
-            {
+        let output = |what: &str| format!("{kind} {name} @{servers} -> {what}");
+        let error = match unanswered {
+            Unanswered::NoSuchName(missing) => {
                 // The name a CNAME led to, when it is that one that does not exist.
-                let missing = no.query.name();
-                let at = match *missing == self.name.name {
+                let at = match missing == self.name.name {
                     true => String::new(),
-                    false => format!(" for {}", missing.to_utf8().trim_end_matches('.')),
+                    false => format!(" for {}", plain(&missing)),
                 };
-                Attempt::new(
-                    Status::Failed,
-                    format!("{name} has no {kind} record (NXDOMAIN{at})"),
-                )
+                let reason = format!("{name} has no {kind} record (NXDOMAIN{at})");
+                return Attempt::new(Status::Failed, reason).with_output(output("NXDOMAIN"));
             }
-            NetError::Dns(DnsError::NoRecordsFound(_)) => {
-                Attempt::new(Status::Failed, format!("{name} has no {kind} record"))
-            }
+            Unanswered::Failed(error) => error,
+        };
+        let reason = match &error {
             // The mnemonic, as dig prints it: SERVFAIL, REFUSED.
-            NetError::Dns(DnsError::ResponseCode(code)) => Attempt::error(format!(
+            NetError::Dns(DnsError::ResponseCode(code)) => format!(
                 "DNS server {servers} answered {} for {name} {kind}",
                 format!("{code:?}").to_ascii_uppercase()
-            )),
+            ),
             NetError::Timeout => return self.silence(servers, limit),
-            NetError::Io(io) => Attempt::error(format!("cannot ask DNS server {servers}: {io}")),
-            other => Attempt::error(format!(
-                "cannot look up {name} {kind} at {servers}: {other}"
-            )),
+            NetError::Io(io) => format!("cannot ask DNS server {servers}: {io}"),
+            other => format!("cannot look up {name} {kind} at {servers}: {other}"),
         };
-        attempt.with_output(output)
+        Attempt::error(reason).with_output(output(&error.to_string()))
     }
 
     /// No answer came in time.
@@ -362,16 +406,16 @@ async fn server_address(server: &Server, limit: Limit) -> Result<IpAddr, String>
     }
 }
 
-/// The values of the records that answer the question: of its type, at
-/// its name or at a name the CNAME chain from it leads to. A record for
-/// any other name in the answer is no answer.
-fn answers_to(records: &[Record], name: &Name, record_type: RecordType) -> Vec<String> {
-    let mut names = vec![name.clone()];
+/// The values of the records of `records` that answer the question: of
+/// its type, at the last of `names` or at a name the CNAME chain from it
+/// leads to, which `names` gains. A record of any other name is no answer.
+fn answers_to(records: &[Record], names: &mut Vec<Name>, record_type: RecordType) -> Vec<String> {
     if record_type != RecordType::CNAME {
         // At most as many links as there are records: each adds a name.
         for _ in 0..records.len() {
+            let last = names.last().expect("the name asked");
             let next = records.iter().find_map(|record| match &record.data {
-                RData::CNAME(target) if names.contains(&record.name) && !names.contains(target) => {
+                RData::CNAME(target) if record.name == *last && !names.contains(target) => {
                     Some(target.0.clone())
                 }
                 _ => None,
@@ -387,6 +431,11 @@ fn answers_to(records: &[Record], name: &Name, record_type: RecordType) -> Vec<S
         .filter(|record| record.record_type() == record_type && names.contains(&record.name))
         .map(|record| value(&record.data))
         .collect()
+}
+
+/// `name` without its final dot.
+fn plain(name: &Name) -> String {
+    name.to_utf8().trim_end_matches('.').to_owned()
 }
 
 /// `10.0.0.2:53, 10.0.0.3:53`: the servers a resolver asks.
@@ -407,7 +456,7 @@ fn servers(name_servers: &[NameServerConfig]) -> String {
 /// A record's value as gates.toml writes it: `203.0.113.10`,
 /// `lb.example.net`, `10 mail.example.com`, the text of a TXT record.
 fn value(data: &RData) -> String {
-    let name = |name: &Name| name.to_utf8().trim_end_matches('.').to_owned();
+    let name = plain;
     match data {
         RData::A(a) => a.0.to_string(),
         RData::AAAA(aaaa) => aaaa.0.to_string(),
@@ -507,6 +556,7 @@ mod tests {
         assert_eq!(name.text, "api.example.com");
         assert!(DnsName::parse("https://api.example.com").is_err());
         assert!(DnsName::parse("").is_err());
+        assert!(DnsName::parse(".").is_err());
     }
 
     #[test]

@@ -200,6 +200,57 @@ fn a_record_of_another_name_in_the_answer_is_no_answer() {
 }
 
 #[test]
+fn a_record_given_only_as_a_hint_is_no_answer() {
+    // www is a CNAME to lb.example.net, which has no A record here: the A
+    // record in the additional section is not an answer.
+    let server = zone().additional("lb.example.net", "203.0.113.10").start();
+    let gate = run_gate(
+        &format!(
+            "name = \"www.example.com\", server = \"{}\", expect = {{ contains = \"203.0.113.10\" }}",
+            server.address()
+        ),
+        1,
+    );
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+}
+
+#[test]
+fn records_in_an_nxdomain_response_are_no_answer() {
+    let server = DnsServer::new()
+        .a("api.example.com", "203.0.113.10")
+        .always_nxdomain()
+        .start();
+    let gate = run_gate(
+        &format!(
+            "name = \"api.example.com\", server = \"{}\", expect = {{ contains = \"203.0.113.10\" }}",
+            server.address()
+        ),
+        1,
+    );
+    assert_ended(
+        &gate,
+        "failed",
+        "api.example.com has no A record (NXDOMAIN)",
+    );
+}
+
+#[test]
+fn a_cname_loop_has_no_answer() {
+    let server = DnsServer::new()
+        .cname("a.example.com", "b.example.com")
+        .cname("b.example.com", "a.example.com")
+        .start();
+    let gate = run_gate(
+        &format!(
+            "name = \"a.example.com\", server = \"{}\"",
+            server.address()
+        ),
+        1,
+    );
+    assert_ended(&gate, "failed", "a.example.com has no A record");
+}
+
+#[test]
 fn a_txt_record_must_match_exactly() {
     let server = zone().start();
     let gate = run_gate(

@@ -32,6 +32,10 @@ pub struct DnsServer {
     /// Added to every answer: records of other names, as a careless or
     /// hostile server might send.
     strays: Vec<Record>,
+    /// Added to the additional section of every response.
+    additionals: Vec<Record>,
+    /// Answers NXDOMAIN even with the records it gives.
+    nxdomain: bool,
     /// Answer every query with this code instead (SERVFAIL, REFUSED).
     failure: Option<ResponseCode>,
 }
@@ -87,6 +91,21 @@ impl DnsServer {
 
     pub fn ns(self, name: &str, server: &str) -> DnsServer {
         self.record(name, RData::NS(NS(fqdn(server))))
+    }
+
+    /// Adds an A record of `name` to the additional section of every
+    /// response: a hint, never an answer.
+    pub fn additional(mut self, name: &str, address: &str) -> DnsServer {
+        let address = Ipv4Addr::from_str(address).expect("an IPv4 address");
+        self.additionals
+            .push(Record::from_rdata(fqdn(name), 60, RData::A(A(address))));
+        self
+    }
+
+    /// Says NXDOMAIN in every response, records and all.
+    pub fn always_nxdomain(mut self) -> DnsServer {
+        self.nxdomain = true;
+        self
     }
 
     /// Adds an A record of `name` to every answer, whatever was asked.
@@ -171,6 +190,12 @@ impl DnsServer {
             }
             for stray in &self.strays {
                 response.add_answer(stray.clone());
+            }
+            for additional in &self.additionals {
+                response.add_additional(additional.clone());
+            }
+            if self.nxdomain {
+                response.metadata.response_code = ResponseCode::NXDomain;
             }
         }
         response.to_vec().ok()
