@@ -144,11 +144,12 @@ impl AttemptContext<'_> {
             deadline: self.deadline,
             timeout: self.timeout,
         };
-        match timeout {
-            Some(timeout) if Instant::now() + timeout < self.deadline => Limit {
-                deadline: Instant::now() + timeout,
-                timeout,
-            },
+        let own = timeout.map(|timeout| Limit {
+            deadline: Instant::now() + timeout,
+            timeout,
+        });
+        match own {
+            Some(own) if own.deadline < self.deadline => own,
             _ => gate,
         }
     }
