@@ -64,6 +64,19 @@ impl Error {
         }
     }
 
+    /// The error in one line, for a gate's reason: a config error as its
+    /// message and where (`... (gates.toml:12:5)`).
+    pub fn one_line(&self) -> String {
+        match self {
+            Error::Config(config::Error::Invalid(diagnostic)) => diagnostic.one_line(),
+            other => {
+                let text = other.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                first.trim_start_matches("error: ").to_owned()
+            }
+        }
+    }
+
     /// A usage error: `message`, with an optional hint.
     pub fn usage(message: impl Into<String>, hint: Option<String>) -> Error {
         Error::Usage {

@@ -1,6 +1,7 @@
 //! The events of a run: the one contract between the executor, which emits
 //! them, and the reporters, which only consume them.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,46 @@ impl Status {
     }
 }
 
+/// An expectation that did not hold, as data: what was checked, what was
+/// expected, what was found, and where in the config the expectation is
+/// written. Every report renders it; [`fmt::Display`] is its one-line form,
+/// `expected status 200, got 503`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// What was checked: `status`, `json /status`, `header server`, `output`.
+    pub expect: String,
+    /// What should have been found: `200`, `>= 0.999`, `absent`.
+    pub expected: String,
+    /// What was found: `503`, `0.9812`, `"Express"`.
+    pub actual: String,
+    /// Where the expectation is written: `gates.toml:12:44`.
+    pub at: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Failure {
+            expect,
+            expected,
+            actual,
+            ..
+        } = self;
+        write!(f, "expected {expect} {expected}, got {actual}")
+    }
+}
+
+impl Failure {
+    /// The failure with `redact` applied to each of its texts.
+    pub fn map_text(self, redact: impl Fn(&str) -> String) -> Failure {
+        Failure {
+            expect: redact(&self.expect),
+            expected: redact(&self.expected),
+            actual: redact(&self.actual),
+            at: self.at,
+        }
+    }
+}
+
 /// The end of one gate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateResult {
@@ -68,8 +109,29 @@ pub struct GateResult {
     pub exit_code: Option<i32>,
     /// Why the gate did not pass, in one line; `None` when it passed.
     pub reason: Option<String>,
+    /// The expectations that did not hold (their join is `reason`).
+    pub failures: Vec<Failure>,
     /// Tail of the combined output (commands) or a response summary (probes).
     pub output: String,
+    /// Response time statistics of a `load` gate.
+    pub stats: Option<Stats>,
+    /// Values captured for the gates that need this one: (name, value).
+    /// Never shown: they reach those gates only.
+    pub captures: Vec<(String, String)>,
+}
+
+/// Response time statistics of a `load` gate, in whole milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub requests: u64,
+    /// Requests that got no response or failed an expectation.
+    pub errors: u64,
+    pub p50_ms: u64,
+    pub p90_ms: u64,
+    pub p95_ms: u64,
+    pub p99_ms: u64,
+    pub max_ms: u64,
+    pub mean_ms: u64,
 }
 
 impl GateResult {
@@ -81,7 +143,10 @@ impl GateResult {
             attempts: 0,
             exit_code: None,
             reason,
+            failures: Vec::new(),
             output: String::new(),
+            stats: None,
+            captures: Vec::new(),
         }
     }
 }

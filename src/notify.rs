@@ -326,6 +326,8 @@ mod tests {
             attempts: 1,
             exit_code: None,
             reason: reason.map(Into::into),
+            failures: Vec::new(),
+            stats: None,
             output: String::new(),
         }
     }

@@ -9,11 +9,25 @@ const MIN_GUESSED_LENGTH: usize = 4;
 /// What a secret is replaced by.
 const MASK: &str = "***";
 
-/// Replaces known secret values in text.
-#[derive(Debug, Clone, Default)]
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+
+/// Replaces known secret values in text. Values captured during a run are
+/// learnt as they come, so one redactor, shared, masks them everywhere.
+#[derive(Debug, Default)]
 pub struct Redactor {
     /// Longest first, so a secret that contains another is masked whole.
-    secrets: Vec<String>,
+    secrets: RwLock<Vec<String>>,
+    /// `settings.redact`: names whose values are secrets whatever they are.
+    listed: Vec<String>,
+}
+
+impl Clone for Redactor {
+    fn clone(&self) -> Self {
+        Redactor {
+            secrets: RwLock::new(self.secrets().clone()),
+            listed: self.listed.clone(),
+        }
+    }
 }
 
 impl Redactor {
@@ -23,22 +37,43 @@ impl Redactor {
         listed: &[String],
         vars: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Redactor {
-        let mut secrets: Vec<String> = vars
-            .into_iter()
-            .filter(|(name, value)| {
-                let listed = listed.iter().any(|l| l == name) && !value.is_empty();
-                listed || (looks_secret(name) && value.len() >= MIN_GUESSED_LENGTH)
-            })
-            .flat_map(|(_, value)| forms(value))
-            .collect();
+        let redactor = Redactor {
+            secrets: RwLock::default(),
+            listed: listed.to_vec(),
+        };
+        for (name, value) in vars {
+            redactor.learn(name, value);
+        }
+        redactor
+    }
+
+    /// Adds the value of the variable `name` to the secrets, when it is one:
+    /// its name is listed, or says it is secret.
+    pub fn learn(&self, name: &str, value: &str) {
+        let listed = self.listed.iter().any(|l| l == name) && !value.is_empty();
+        if !(listed || (looks_secret(name) && value.len() >= MIN_GUESSED_LENGTH)) {
+            return;
+        }
+        let mut secrets = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
+        secrets.extend(forms(value));
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
-        Redactor { secrets }
+    }
+
+    /// True when a value of the variable `name` may be a secret: its name
+    /// is listed, or says it is secret.
+    pub fn is_secret_name(&self, name: &str) -> bool {
+        self.listed.iter().any(|l| l == name) || looks_secret(name)
+    }
+
+    /// The secrets known so far.
+    fn secrets(&self) -> RwLockReadGuard<'_, Vec<String>> {
+        self.secrets.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// `text` with every secret replaced by `***`.
     pub fn redact(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_owned(), |text, secret| {
+        self.secrets().iter().fold(text.to_owned(), |text, secret| {
             text.replace(secret.as_str(), MASK)
         })
     }
@@ -83,7 +118,8 @@ impl Redactor {
     /// Like `redact`, for text cut out of a longer stream: it may also start
     /// with the end of a secret (4 characters or more), which is masked too.
     pub fn redact_cut(&self, text: &str) -> String {
-        let leading = self.secrets.iter().find_map(|secret| {
+        let secrets = self.secrets();
+        let leading = secrets.iter().find_map(|secret| {
             (MIN_GUESSED_LENGTH..secret.len())
                 .rev()
                 .filter(|&k| secret.is_char_boundary(secret.len() - k))

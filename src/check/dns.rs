@@ -331,19 +331,24 @@ impl DnsProbe {
             );
         }
         let expect = self.expect.as_ref();
+        let records = format!("{kind} records");
         if let Some(wanted) = expect.and_then(|e| e.contains.as_ref()) {
             if !answers
                 .iter()
-                .any(|answer| same_value(kind, answer, wanted))
+                .any(|answer| same_value(kind, answer, &wanted.value))
             {
-                let reason = format!("{kind} records {listed} do not contain {wanted}");
-                return Attempt::new(Status::Failed, reason);
+                let reason = format!("{records} {listed} do not contain {}", wanted.value);
+                let failure =
+                    wanted.failure(&records, format!("containing {}", wanted.value), listed);
+                return Attempt::new(Status::Failed, reason).with_record(failure);
             }
         }
         if let Some(pattern) = expect.and_then(|e| e.matches.as_ref()) {
-            if !answers.iter().any(|answer| pattern.is_match(answer)) {
-                let reason = format!("{kind} records {listed} do not match /{pattern}/");
-                return Attempt::new(Status::Failed, reason);
+            if !answers.iter().any(|answer| pattern.value.is_match(answer)) {
+                let reason = format!("{records} {listed} do not match /{}/", pattern.value);
+                let failure =
+                    pattern.failure(&records, format!("matching /{}/", pattern.value), listed);
+                return Attempt::new(Status::Failed, reason).with_record(failure);
             }
         }
         Attempt::passed()

@@ -1,7 +1,8 @@
 //! What a received text must show, shared by the kinds that receive one
-//! (an HTTP body, a WebSocket message, what a TCP peer sends): `contains`,
-//! `matches`, and JSON values at pointers. Each expectation that does not
-//! hold is one message.
+//! (an HTTP body, a WebSocket message, what a TCP peer sends, a command's
+//! output): `contains`, `not_contains`, `matches`, and JSON values at
+//! pointers, compared or tested by predicates. Each expectation that does
+//! not hold is a [`Failure`] record, with where it is written.
 
 use indexmap::IndexMap;
 use regex::Regex;
@@ -9,13 +10,17 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::config::{Diagnostic, Located, Parse, Source, Span, Template};
+use super::predicate::Expected;
+use crate::config::{Diagnostic, Parse, Source, Span, Template, check_syntax};
 use crate::error::Error;
+use crate::event::Failure;
 use crate::plan::Resolver;
 use crate::redact::Redactor;
 
 /// Characters of a received text shown in a report.
 const EXCERPT: usize = 400;
+/// Characters of a received text shown in a failure.
+const SHOWN: usize = 80;
 
 /// `json = { "/pointer" = value }` as written.
 pub type RawJson = IndexMap<Spanned<String>, Spanned<toml::Value>>;
@@ -32,11 +37,11 @@ impl RawMatch {
     /// The expectations, which must check something.
     pub fn load(source: &Source, raw: &Spanned<RawMatch>) -> Result<TextExpect, Diagnostic> {
         let expect = raw.get_ref();
-        let keys = (
-            expect.contains.as_ref(),
-            expect.matches.as_ref(),
-            &RawJson::default(),
-        );
+        let keys = TextKeys {
+            contains: expect.contains.as_ref(),
+            matches: expect.matches.as_ref(),
+            ..TextKeys::default()
+        };
         TextExpect::load_some(source, raw.span(), keys, "`contains` or `matches`")
     }
 }
@@ -55,13 +60,24 @@ impl RawMessage {
     /// The expectations, which must check something.
     pub fn load(source: &Source, raw: &Spanned<RawMessage>) -> Result<TextExpect, Diagnostic> {
         let expect = raw.get_ref();
-        let keys = (
-            expect.contains.as_ref(),
-            expect.matches.as_ref(),
-            &expect.json,
-        );
+        let keys = TextKeys {
+            contains: expect.contains.as_ref(),
+            matches: expect.matches.as_ref(),
+            not_contains: None,
+            json: Some(&expect.json),
+        };
         TextExpect::load_some(source, raw.span(), keys, "`contains`, `matches` or `json`")
     }
+}
+
+/// The keys of a text's expectations, as a kind names them
+/// (`body_contains`, `output_contains`, `contains`...).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextKeys<'a> {
+    pub contains: Option<&'a Spanned<String>>,
+    pub not_contains: Option<&'a Spanned<String>>,
+    pub matches: Option<&'a Spanned<String>>,
+    pub json: Option<&'a RawJson>,
 }
 
 /// A text that must be there: never empty, which every text contains.
@@ -110,78 +126,197 @@ impl Parse for Pattern {
 #[derive(Debug, Clone, Default)]
 pub struct TextExpect {
     pub contains: Option<Template<Needle>>,
+    pub not_contains: Option<Template<Needle>>,
     pub matches: Option<Template<Pattern>>,
-    /// JSON pointer -> expected value; string values are interpolated too.
-    pub json: Vec<(String, Located<Value>)>,
+    /// JSON pointer -> what the value there must be.
+    pub json: Vec<JsonExpect>,
+}
+
+/// `"/pointer" = value` of a `json` table: the value (or predicate table)
+/// as JSON, its strings interpolated when the gate is planned.
+#[derive(Debug, Clone)]
+pub struct JsonExpect {
+    pointer: String,
+    /// As written, converted to JSON.
+    value: Value,
+    span: Span,
+    /// Parsed when loaded, if no string of it holds `${...}`.
+    literal: Option<Expected>,
 }
 
 impl TextExpect {
-    /// The expectations of `contains`, `matches` and `json`, validated.
-    pub fn load(
-        source: &Source,
-        contains: Option<&Spanned<String>>,
-        matches: Option<&Spanned<String>>,
-        json: &RawJson,
-    ) -> Result<TextExpect, Diagnostic> {
+    /// The expectations of `keys`, validated.
+    pub fn load(source: &Source, keys: TextKeys) -> Result<TextExpect, Diagnostic> {
+        let json = keys.json.into_iter().flatten();
         Ok(TextExpect {
-            contains: Template::optional(source, contains)?,
-            matches: Template::optional(source, matches)?,
+            contains: Template::optional(source, keys.contains)?,
+            not_contains: Template::optional(source, keys.not_contains)?,
+            matches: Template::optional(source, keys.matches)?,
             json: json
-                .iter()
-                .map(|(pointer, value)| {
-                    let value = Located {
-                        value: json_value(value.get_ref()),
-                        span: value.span(),
-                    };
-                    Ok((json_pointer(source, pointer)?, value))
-                })
+                .map(|(pointer, value)| JsonExpect::load(source, pointer, value))
                 .collect::<Result<_, Diagnostic>>()?,
         })
     }
 
     /// [`TextExpect::load`] of an `expect` table, written at `span`, that
-    /// must check something; `keys` names what it can hold, for the message.
+    /// must check something; `names` says what it can hold, for the message.
     fn load_some(
         source: &Source,
         span: Span,
-        (contains, matches, json): (Option<&Spanned<String>>, Option<&Spanned<String>>, &RawJson),
-        keys: &str,
+        keys: TextKeys,
+        names: &str,
     ) -> Result<TextExpect, Diagnostic> {
-        let expect = TextExpect::load(source, contains, matches, json)?;
-        match expect.contains.is_some() || expect.matches.is_some() || !expect.json.is_empty() {
-            true => Ok(expect),
-            false => Err(source.diagnostic(
+        let expect = TextExpect::load(source, keys)?;
+        match expect.is_empty() {
+            false => Ok(expect),
+            true => Err(source.diagnostic(
                 span,
-                format!("`expect` has nothing to check: give it {keys}"),
+                format!("`expect` has nothing to check: give it {names}"),
             )),
         }
+    }
+
+    /// True when it checks nothing.
+    pub fn is_empty(&self) -> bool {
+        self.contains.is_none()
+            && self.not_contains.is_none()
+            && self.matches.is_none()
+            && self.json.is_empty()
     }
 
     /// The expectations with their values resolved.
     pub fn plan(&self, resolver: &Resolver) -> Result<TextExpectations, Error> {
         Ok(TextExpectations {
-            contains: resolver.optional(self.contains.as_ref())?.map(|c| c.0),
-            matches: resolver.optional(self.matches.as_ref())?.map(|m| m.0),
+            contains: placed(resolver, self.contains.as_ref())?.map(|p| p.map(|n| n.0)),
+            not_contains: placed(resolver, self.not_contains.as_ref())?.map(|p| p.map(|n| n.0)),
+            matches: placed(resolver, self.matches.as_ref())?.map(|p| p.map(|m| m.0)),
             json: self
                 .json
                 .iter()
-                .map(|(pointer, value)| {
-                    let span = &value.span;
-                    let resolved =
-                        resolve_strings(&value.value, &|text| resolver.interpolate(text, span))?;
-                    Ok((pointer.clone(), resolved))
-                })
+                .map(|json| json.plan(resolver))
                 .collect::<Result<_, Error>>()?,
         })
+    }
+}
+
+/// The value of an optional template, with where it is written.
+pub fn placed<T: Parse>(
+    resolver: &Resolver,
+    template: Option<&Template<T>>,
+) -> Result<Option<Placed<T>>, Error> {
+    template
+        .map(|t| Ok(Placed::new(resolver.value(t)?, resolver.place(t.span()))))
+        .transpose()
+}
+
+impl JsonExpect {
+    /// `"/pointer" = value`, the value parsed now when it holds no `${...}`.
+    pub fn load(
+        source: &Source,
+        pointer: &Spanned<String>,
+        value: &Spanned<toml::Value>,
+    ) -> Result<JsonExpect, Diagnostic> {
+        let at = |message: String| source.diagnostic(value.span(), message);
+        let json = json_value(value.get_ref());
+        let mut interpolated = false;
+        for_each_string(&json, &mut |text| {
+            interpolated |= text.contains("${");
+            check_syntax(text).map_err(|error| error.to_string())
+        })
+        .map_err(at)?;
+        let literal = match interpolated {
+            true => None,
+            false => Some(Expected::parse(&json).map_err(at)?),
+        };
+        Ok(JsonExpect {
+            pointer: json_pointer(source, pointer)?,
+            value: json,
+            span: value.span(),
+            literal,
+        })
+    }
+
+    /// The expectation, its strings interpolated and parsed.
+    pub fn plan(&self, resolver: &Resolver) -> Result<JsonCheck, Error> {
+        let expected = match &self.literal {
+            Some(expected) => expected.clone(),
+            None => {
+                let span = &self.span;
+                let value = resolve_strings(&self.value, &|text| resolver.interpolate(text, span))?;
+                resolver.parsed(span, Expected::parse(&value))?
+            }
+        };
+        Ok(JsonCheck {
+            pointer: self.pointer.clone(),
+            expected,
+            at: resolver.place(&self.span),
+        })
+    }
+}
+
+/// A value with where its expectation is written (`gates.toml:12:44`).
+#[derive(Debug, Clone)]
+pub struct Placed<T> {
+    pub value: T,
+    pub at: String,
+}
+
+impl<T> Placed<T> {
+    pub fn new(value: T, at: String) -> Placed<T> {
+        Placed { value, at }
+    }
+
+    /// The same place, with `f` applied to the value.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Placed<U> {
+        Placed {
+            value: f(self.value),
+            at: self.at,
+        }
+    }
+
+    /// A failure of this expectation.
+    pub fn failure(&self, expect: &str, expected: String, actual: String) -> Failure {
+        Failure {
+            expect: expect.to_owned(),
+            expected,
+            actual,
+            at: self.at.clone(),
+        }
+    }
+}
+
+/// A JSON pointer and what the value there must be, ready to check.
+#[derive(Debug, Clone)]
+pub struct JsonCheck {
+    pub pointer: String,
+    pub expected: Expected,
+    pub at: String,
+}
+
+impl JsonCheck {
+    /// What does not hold in `document`, as failures.
+    pub fn failures(&self, document: &Value) -> Vec<Failure> {
+        let expect = format!("json {}", self.pointer).trim_end().to_owned();
+        self.expected
+            .check(document.pointer(&self.pointer))
+            .into_iter()
+            .map(|mismatch| Failure {
+                expect: expect.clone(),
+                expected: mismatch.expected,
+                actual: mismatch.actual,
+                at: self.at.clone(),
+            })
+            .collect()
     }
 }
 
 /// What a text must show, ready to check.
 #[derive(Debug, Clone, Default)]
 pub struct TextExpectations {
-    pub contains: Option<String>,
-    pub matches: Option<Regex>,
-    pub json: Vec<(String, Value)>,
+    pub contains: Option<Placed<String>>,
+    pub not_contains: Option<Placed<String>>,
+    pub matches: Option<Placed<Regex>>,
+    pub json: Vec<JsonCheck>,
 }
 
 /// A text as it was received.
@@ -196,11 +331,14 @@ pub struct Received<'a> {
 }
 
 impl TextExpectations {
-    /// Every expectation that does not hold for `received`, one message each.
-    pub fn failures(&self, received: Received) -> Vec<String> {
+    /// Every expectation that does not hold for `received`.
+    pub fn failures(&self, received: Received) -> Vec<Failure> {
         let mut failures = Vec::new();
         if let Some(needle) = &self.contains {
             failures.extend(contains(received, needle));
+        }
+        if let Some(needle) = &self.not_contains {
+            failures.extend(not_contains(received, needle));
         }
         if let Some(pattern) = &self.matches {
             failures.extend(matches(received, pattern));
@@ -216,81 +354,115 @@ impl TextExpectations {
 fn partly(received: Received) -> String {
     match received.complete {
         true => String::new(),
-        false => format!(" (in its first {} KiB)", received.bytes.len() / 1024),
+        false => format!(" (only its first {} KiB read)", received.bytes.len() / 1024),
     }
 }
 
-fn contains(received: Received, needle: &str) -> Option<String> {
-    // Never empty (see `Needle`); were it so, it would be found nowhere.
-    let found = !needle.is_empty()
-        && received
-            .bytes
-            .windows(needle.len())
-            .any(|window| window == needle.as_bytes());
+fn contains(received: Received, needle: &Placed<String>) -> Option<Failure> {
+    let found = find(received.bytes, &needle.value).is_some();
     (!found).then(|| {
-        format!(
-            "{} does not contain \"{needle}\"{}",
+        needle.failure(
             received.noun,
-            partly(received)
+            format!("containing {}", quoted(&needle.value)),
+            format!("{}{}", quoted_start(received.bytes), partly(received)),
         )
     })
 }
 
-fn matches(received: Received, pattern: &Regex) -> Option<String> {
-    match std::str::from_utf8(received.bytes) {
-        Ok(text) if pattern.is_match(text) => None,
-        Ok(_) => Some(format!(
-            "{} does not match /{pattern}/{}",
-            received.noun,
-            partly(received)
-        )),
-        Err(_) => Some(format!(
-            "{} is not UTF-8 text, so it cannot match a regex",
-            received.noun
-        )),
-    }
+fn not_contains(received: Received, needle: &Placed<String>) -> Option<Failure> {
+    let at = find(received.bytes, &needle.value)?;
+    Some(needle.failure(
+        received.noun,
+        format!("without {}", quoted(&needle.value)),
+        around(received.bytes, at, needle.value.len()),
+    ))
 }
 
-fn json(received: Received, expected: &[(String, Value)]) -> Vec<String> {
-    if !received.complete {
-        return vec![format!(
-            "{} is larger than {} KiB: too large to check as JSON",
-            received.noun,
-            received.bytes.len() / 1024
-        )];
-    }
-    let document: Value = match serde_json::from_slice(received.bytes) {
-        Ok(document) => document,
-        Err(error) => return vec![format!("{} is not JSON: {error}", received.noun)],
+fn matches(received: Received, pattern: &Placed<Regex>) -> Option<Failure> {
+    let actual = match std::str::from_utf8(received.bytes) {
+        Ok(text) if pattern.value.is_match(text) => return None,
+        Ok(_) => format!("{}{}", quoted_start(received.bytes), partly(received)),
+        Err(_) => "bytes that are not UTF-8 text".to_owned(),
     };
-    expected
-        .iter()
-        .filter_map(|(pointer, want)| match document.pointer(pointer) {
-            None => Some(format!("JSON {pointer} not found")),
-            Some(got) if same_json(got, want) => None,
-            Some(got) => Some(format!("expected JSON {pointer} = {want}, got {got}")),
-        })
-        .collect()
+    Some(pattern.failure(
+        received.noun,
+        format!("matching /{}/", pattern.value),
+        actual,
+    ))
 }
 
-/// Equal JSON values, numbers compared by value (`1 == 1.0`; integers
-/// exactly, beyond what a float holds).
-fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i128(), y.as_i128()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
-        }
-        _ => a == b,
+fn json(received: Received, checks: &[JsonCheck]) -> Vec<Failure> {
+    let not_json = |actual: String| {
+        vec![Failure {
+            expect: received.noun.to_owned(),
+            expected: "JSON".to_owned(),
+            actual,
+            at: checks[0].at.clone(),
+        }]
+    };
+    if !received.complete {
+        return not_json(format!(
+            "more than {} KiB, too large to check as JSON",
+            received.bytes.len() / 1024
+        ));
     }
+    match serde_json::from_slice::<Value>(received.bytes) {
+        Ok(document) => checks.iter().flat_map(|c| c.failures(&document)).collect(),
+        Err(error) => not_json(format!(
+            "{} (not JSON: {error})",
+            quoted_start(received.bytes)
+        )),
+    }
+}
+
+/// Where `needle` first starts in `bytes`.
+fn find(bytes: &[u8], needle: &str) -> Option<usize> {
+    // Never empty (see `Needle`); were it so, it would be found nowhere.
+    if needle.is_empty() {
+        return None;
+    }
+    bytes
+        .windows(needle.len())
+        .position(|window| window == needle.as_bytes())
+}
+
+/// `text` quoted as JSON writes a string (quotes, newlines escaped).
+pub fn quoted(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
+
+/// The start of `bytes`, quoted, cut to `SHOWN` characters with `…`;
+/// `nothing` when empty.
+pub fn quoted_start(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "nothing".to_owned();
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let cut: String = text.chars().take(SHOWN).collect();
+    match cut.len() < text.len() {
+        true => format!("{}…", quoted(&cut)),
+        false => quoted(&cut),
+    }
+}
+
+/// The text around `len` bytes at `at` of `bytes`, quoted, with `…` where
+/// it was cut.
+pub fn around(bytes: &[u8], at: usize, len: usize) -> String {
+    let margin = SHOWN / 2;
+    let start = floor_boundary(bytes, at.saturating_sub(margin));
+    let end = floor_boundary(bytes, (at + len + margin).min(bytes.len()));
+    let text = String::from_utf8_lossy(&bytes[start..end]);
+    let before = if start > 0 { "…" } else { "" };
+    let after = if end < bytes.len() { "…" } else { "" };
+    format!("{before}{}{after}", quoted(&text))
+}
+
+/// `index`, moved back to the start of a UTF-8 character.
+fn floor_boundary(bytes: &[u8], mut index: usize) -> usize {
+    while index > 0 && index < bytes.len() && bytes[index] & 0b1100_0000 == 0b1000_0000 {
+        index -= 1;
+    }
+    index
 }
 
 /// A JSON pointer: empty (the whole document) or starting with `/`.
@@ -331,6 +503,19 @@ pub fn excerpt(bytes: &[u8], complete: bool, redactor: &Redactor) -> String {
     }
     let cut = excerpt.len() < text.len() || !complete;
     format!("\n{}{}", excerpt.trim_end(), if cut { " ..." } else { "" })
+}
+
+/// Calls `check` on every string inside `value`, to the first error.
+fn for_each_string(
+    value: &Value,
+    check: &mut dyn FnMut(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    match value {
+        Value::String(text) => check(text),
+        Value::Array(items) => items.iter().try_for_each(|v| for_each_string(v, check)),
+        Value::Object(map) => map.values().try_for_each(|v| for_each_string(v, check)),
+        _ => Ok(()),
+    }
 }
 
 /// `value` with `interpolate` applied to every string inside it.
@@ -393,18 +578,30 @@ mod tests {
         }
     }
 
+    fn at<T>(value: T) -> Option<Placed<T>> {
+        Some(Placed::new(value, "gates.toml:9:5".into()))
+    }
+
     fn expect_json(pairs: &[(&str, Value)]) -> TextExpectations {
         TextExpectations {
             json: pairs
                 .iter()
-                .map(|(p, v)| (p.to_string(), v.clone()))
+                .map(|(p, v)| JsonCheck {
+                    pointer: p.to_string(),
+                    expected: Expected::parse(v).unwrap(),
+                    at: "gates.toml:9:5".into(),
+                })
                 .collect(),
             ..TextExpectations::default()
         }
     }
 
+    fn reasons(failures: Vec<Failure>) -> Vec<String> {
+        failures.iter().map(Failure::to_string).collect()
+    }
+
     #[test]
-    fn json_numbers_compare_by_value() {
+    fn json_values_and_predicates() {
         let want = expect_json(&[
             ("/n", serde_json::json!(1)),
             ("/ok", serde_json::json!(true)),
@@ -414,32 +611,64 @@ mod tests {
         assert_eq!(big.failures(body(r#"{"n": 9007199254740993}"#)).len(), 1);
         assert_eq!(
             want.failures(body(r#"{"n": 2}"#)),
-            ["expected JSON /n = 1, got 2", "JSON /ok not found"]
+            [
+                Failure {
+                    expect: "json /n".into(),
+                    expected: "= 1".into(),
+                    actual: "2".into(),
+                    at: "gates.toml:9:5".into()
+                },
+                Failure {
+                    expect: "json /ok".into(),
+                    expected: "= true".into(),
+                    actual: "not found".into(),
+                    at: "gates.toml:9:5".into()
+                }
+            ]
         );
         assert_eq!(
-            want.failures(body("<html>")),
-            ["body is not JSON: expected value at line 1 column 1"]
+            reasons(want.failures(body("<html>"))),
+            ["expected body JSON, got \"<html>\" (not JSON: expected value at line 1 column 1)"]
+        );
+        let uptime = expect_json(&[("/v/1", serde_json::json!({"gte": 0.999}))]);
+        assert_eq!(
+            reasons(uptime.failures(body(r#"{"v": [1700000000, "0.9812"]}"#))),
+            ["expected json /v/1 >= 0.999, got 0.9812"]
         );
     }
 
     #[test]
     fn text_checks() {
         let want = TextExpectations {
-            contains: Some("ok".into()),
-            matches: Some(Regex::new(r#""status"\s*:\s*"ok""#).unwrap()),
+            contains: at("ok".to_owned()),
+            not_contains: at("Traceback".to_owned()),
+            matches: at(Regex::new(r#""status"\s*:\s*"ok""#).unwrap()),
             json: Vec::new(),
         };
         assert!(want.failures(body(r#"{"status" : "ok"}"#)).is_empty());
         assert_eq!(
-            want.failures(Received {
+            reasons(want.failures(Received {
                 noun: "message",
-                ..body("down")
-            }),
+                ..body("down\nTraceback (most recent call last)")
+            })),
             [
-                "message does not contain \"ok\"",
-                "message does not match /\"status\"\\s*:\\s*\"ok\"/"
+                "expected message containing \"ok\", got \"down\\nTraceback (most recent call last)\"",
+                "expected message without \"Traceback\", got \"down\\nTraceback (most recent call last)\"",
+                "expected message matching /\"status\"\\s*:\\s*\"ok\"/, got \"down\\nTraceback (most recent call last)\""
             ]
         );
+    }
+
+    #[test]
+    fn a_found_text_is_shown_in_its_context() {
+        let long = format!("{}Traceback{}", "a".repeat(100), "b".repeat(100));
+        let shown = around(long.as_bytes(), 100, 9);
+        assert_eq!(
+            shown,
+            format!("…\"{}Traceback{}\"…", "a".repeat(40), "b".repeat(40))
+        );
+        assert_eq!(quoted_start(b""), "nothing");
+        assert!(quoted_start(long.as_bytes()).ends_with("…"));
     }
 
     #[test]
@@ -450,15 +679,17 @@ mod tests {
             ..body(&big)
         };
         let want = TextExpectations {
-            contains: Some("needle".into()),
+            contains: at("needle".to_owned()),
             ..expect_json(&[("/a", Value::Null)])
         };
+        let failures = reasons(want.failures(cut));
+        assert!(
+            failures[0].ends_with("(only its first 2 KiB read)"),
+            "{failures:?}"
+        );
         assert_eq!(
-            want.failures(cut),
-            [
-                "body does not contain \"needle\" (in its first 2 KiB)",
-                "body is larger than 2 KiB: too large to check as JSON"
-            ]
+            failures[1],
+            "expected body JSON, got more than 2 KiB, too large to check as JSON"
         );
     }
 

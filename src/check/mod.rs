@@ -19,12 +19,14 @@
 //! kinds are listed: a field for its key in `RawGate` and its entry in
 //! `RawGate::checks`, side by side in `src/config/raw.rs`.
 
+pub mod capture;
 pub mod command;
 pub mod dns;
 pub mod expect;
 pub mod http;
 pub mod manual;
 pub mod net;
+pub mod predicate;
 pub mod tcp;
 pub mod tls;
 pub mod ws;
@@ -45,11 +47,23 @@ pub trait RawCheck {
     fn load(&self, source: &Source) -> Result<Arc<dyn Check>, Diagnostic>;
 }
 
+impl<T: RawCheck> RawCheck for &T {
+    fn load(&self, source: &Source) -> Result<Arc<dyn Check>, Diagnostic> {
+        (**self).load(source)
+    }
+}
+
 /// A validated check of one kind; strings that may be interpolated are
 /// still templates.
 pub trait Check: Debug + Send + Sync {
     /// The kind's name in reports and `gate list`: `command`, `http`, ...
     fn kind(&self) -> &'static str;
+
+    /// The variables it captures for the gates that need it (`capture`,
+    /// `outputs`).
+    fn captures(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// What the gate does in this run, its templates resolved by `resolver`.
     fn plan(&self, resolver: &Resolver) -> Result<Action, Error>;

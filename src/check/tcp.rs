@@ -257,8 +257,7 @@ impl TcpProbe {
                 format!("{} closed the connection without answering", self.address),
             ),
             (true, _) => return self.no_answer(limit).with_output(output),
-            (false, _) if failures.is_empty() => Attempt::passed(),
-            (false, _) => Attempt::new(Status::Failed, failures.join("; ")),
+            (false, _) => Attempt::passed().with_failures(failures),
         };
         attempt.with_output(output)
     }
@@ -349,9 +348,10 @@ async fn read_answer(
     let early = match expect {
         TextExpectations {
             contains: Some(needle),
+            not_contains: None,
             matches: None,
             json,
-        } if json.is_empty() && !needle.is_empty() => Some(needle.as_bytes()),
+        } if json.is_empty() && !needle.value.is_empty() => Some(needle.value.as_bytes()),
         _ => None,
     };
     let mut answer = Vec::new();

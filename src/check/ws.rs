@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Url;
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -27,6 +27,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use toml::Spanned;
 
+use super::capture::{self, Capture, RawCaptures};
 use super::expect::{RawMessage, Received, TextExpect, TextExpectations, excerpt};
 use super::http::{Headers, client, load_headers, plan_headers};
 use super::{Action, BoxFuture, Check, Probe, RawCheck, net, tls};
@@ -59,6 +60,9 @@ pub struct Raw {
     send: Option<SpannedString>,
     /// What the first message must show.
     expect: Option<Spanned<RawMessage>>,
+    /// Values taken from the first message or the handshake's headers.
+    #[serde(default)]
+    capture: RawCaptures,
 }
 
 /// Headers of the opening handshake that it sets itself.
@@ -97,6 +101,7 @@ impl RawCheck for Raw {
             timeout: Template::optional(source, self.timeout.as_ref())?,
             send: Template::optional(source, self.send.as_ref())?,
             expect,
+            captures: capture::load(source, &self.capture)?,
         }))
     }
 }
@@ -110,6 +115,7 @@ pub struct Ws {
     timeout: Option<Template<Timeout>>,
     send: Option<Template<String>>,
     expect: Option<TextExpect>,
+    captures: Vec<Capture>,
 }
 
 /// A `ws://` or `wss://` URL, its text as written (after interpolation),
@@ -166,6 +172,10 @@ impl Check for Ws {
         KIND
     }
 
+    fn captures(&self) -> Vec<String> {
+        self.captures.iter().map(|c| c.name.clone()).collect()
+    }
+
     fn plan(&self, resolver: &Resolver) -> Result<Action, Error> {
         let url = resolver.value(&self.url)?;
         let probe = WsProbe {
@@ -177,6 +187,7 @@ impl Check for Ws {
             timeout: resolver.timeout(self.timeout.as_ref())?,
             send: resolver.optional(self.send.as_ref())?,
             expect: self.expect.as_ref().map(|e| e.plan(resolver)).transpose()?,
+            captures: self.captures.clone(),
         };
         Ok(Action::Probe(Arc::new(probe)))
     }
@@ -196,6 +207,7 @@ pub struct WsProbe {
     timeout: Option<Duration>,
     send: Option<String>,
     expect: Option<TextExpectations>,
+    captures: Vec<Capture>,
 }
 
 impl Probe for WsProbe {
@@ -225,13 +237,13 @@ impl WsProbe {
             }
             None => return self.no_answer(limit),
         };
-        let (mut socket, mut output) = match self.handshake(stream, limit, started, redactor).await
-        {
-            Ok(done) => done,
-            Err(attempt) => return attempt,
-        };
+        let (mut socket, mut output, headers) =
+            match self.handshake(stream, limit, started, redactor).await {
+                Ok(done) => done,
+                Err(attempt) => return attempt,
+            };
         let attempt = self
-            .converse(&mut socket, limit, &mut output, redactor)
+            .converse(&mut socket, limit, (&mut output, &headers), redactor)
             .await;
         let _ = tokio::time::timeout(CLOSE_LIMIT, socket.close(None)).await;
         attempt.with_output(redactor.redact(&output))
@@ -245,7 +257,7 @@ impl WsProbe {
         limit: Limit,
         started: Instant,
         redactor: &Redactor,
-    ) -> Result<(Socket, String), Attempt> {
+    ) -> Result<(Socket, String, HeaderMap), Attempt> {
         // A new request, and with it a new Sec-WebSocket-Key, every time.
         let mut request = match self.url.uri.clone().into_client_request() {
             Ok(request) => request,
@@ -280,7 +292,7 @@ impl WsProbe {
                     response.status(),
                     format_duration(started.elapsed())
                 );
-                Ok((socket, line))
+                Ok((socket, line, response.headers().clone()))
             }
             Some(Err(error)) => Err(self.handshake_failed(error, redactor)),
             None => Err(Attempt::new(
@@ -332,12 +344,13 @@ impl WsProbe {
         }
     }
 
-    /// After the handshake: the message sent, the first one received.
+    /// After the handshake (whose response had `headers`): the message
+    /// sent, the first one received, checked and captured from.
     async fn converse(
         &self,
         socket: &mut Socket,
         limit: Limit,
-        output: &mut String,
+        (output, headers): (&mut String, &HeaderMap),
         redactor: &Redactor,
     ) -> Attempt {
         if let Some(send) = &self.send {
@@ -353,27 +366,33 @@ impl WsProbe {
                 }
             }
         }
-        let Some(expect) = &self.expect else {
+        if self.expect.is_none() && self.captures.is_empty() {
             return Attempt::passed();
-        };
+        }
         let message = match self.first_message(socket, limit).await {
             Ok(message) => message,
             Err(attempt) => return attempt,
         };
+        let received = Received {
+            noun: "message",
+            bytes: &message,
+            complete: true,
+        };
+        let answer = capture::Answer {
+            body: received,
+            headers,
+        };
+        let taken = capture::take_all(&self.captures, answer, redactor);
         output.push_str(&format!(
             "\nreceived {} bytes{}",
             message.len(),
             excerpt(&message, true, redactor)
         ));
-        let failures = expect.failures(Received {
-            noun: "message",
-            bytes: &message,
-            complete: true,
-        });
-        match failures.is_empty() {
-            true => Attempt::passed(),
-            false => Attempt::new(Status::Failed, failures.join("; ")),
-        }
+        let failures = self.expect.as_ref().map(|e| e.failures(received));
+        capture::apply(
+            Attempt::passed().with_failures(failures.unwrap_or_default()),
+            taken,
+        )
     }
 
     /// The first text or binary message, pings and pongs passed over.

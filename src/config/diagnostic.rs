@@ -49,11 +49,31 @@ impl Source {
     }
 }
 
+impl Source {
+    /// Where `span` starts, as `gates.toml:12:44` (the path as found, line
+    /// and column 1-based): how reports point at an expectation.
+    pub fn place(&self, span: &Span) -> String {
+        let diagnostic = self.diagnostic(span.clone(), "");
+        format!(
+            "{}:{}:{}",
+            diagnostic.path, diagnostic.line, diagnostic.column
+        )
+    }
+}
+
 impl Diagnostic {
     /// Adds a final `= help: ...` line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// The message and where, in one line: `message (gates.toml:12:5)`.
+    pub fn one_line(&self) -> String {
+        format!(
+            "{} ({}:{}:{})",
+            self.message, self.path, self.line, self.column
+        )
     }
 
     /// The message, without position.

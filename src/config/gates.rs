@@ -82,13 +82,25 @@ impl GateContext<'_> {
     /// Exactly one kind of check, loaded by its kind.
     fn check(&self, raw: &RawGate) -> Result<Arc<dyn Check>, Diagnostic> {
         let kinds = raw.checks();
-        let mut present = kinds.iter().filter_map(|&(key, raw)| Some((key, raw?)));
+        let mut present = kinds
+            .iter()
+            .filter_map(|(key, raw)| Some((*key, raw.as_ref()?)));
         match (present.next(), present.next()) {
-            (Some((_, check)), None) => check.load(self.source),
+            (Some(("run", check)), None) => check.load(self.source),
+            (Some((kind, check)), None) => match raw.command_keys() {
+                Some((key, span)) => Err(self.source.diagnostic(
+                    span,
+                    format!(
+                        "`{key}` beside the check is for `run` gates; a `{kind}` gate's \
+                         expectations go inside it: `{kind} = {{ ..., expect = {{ ... }} }}`"
+                    ),
+                )),
+                None => check.load(self.source),
+            },
             (None, _) => {
                 let keys: Vec<String> = kinds
                     .iter()
-                    .map(|&(key, _)| match key {
+                    .map(|(key, _)| match *key {
                         "manual" => "`manual = true`".to_owned(),
                         key => format!("`{key}`"),
                     })

@@ -70,6 +70,11 @@ fn substitute(
     }
 }
 
+/// True for a valid variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_name(name: &str) -> bool {
+    check_name(name).is_ok()
+}
+
 /// Variable names are `[A-Za-z_][A-Za-z0-9_]*`.
 fn check_name(name: &str) -> Result<(), InterpolateError> {
     let mut chars = name.chars();

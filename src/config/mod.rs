@@ -19,7 +19,7 @@ mod needs;
 mod raw;
 mod settings;
 pub mod suggest;
-mod template;
+pub mod template;
 #[cfg(test)]
 mod testing;
 mod validate;

@@ -8,6 +8,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::model::Span;
+
 use crate::check::{RawCheck, command, dns, http, manual, tcp, tls, ws};
 
 /// A string with its position in the file.
@@ -123,6 +125,12 @@ pub struct RawGate {
     #[serde(default)]
     pub tags: Vec<String>,
     pub run: Option<command::Raw>,
+    /// A `run` gate's expectations, beside `run`.
+    pub expect: Option<Spanned<command::RawExpect>>,
+    /// A `run` gate's exit codes that mean "could not check".
+    pub error_codes: Option<Spanned<Vec<i64>>>,
+    /// The variables a `run` gate writes to `$GATE_OUTPUT`.
+    pub outputs: Option<Spanned<Vec<SpannedString>>>,
     pub http: Option<http::Raw>,
     pub tls: Option<tls::Raw>,
     pub tcp: Option<tcp::Raw>,
@@ -146,18 +154,35 @@ impl RawGate {
     /// Every kind of check, by its key, with this gate's table for it when
     /// the gate has one. This list and the fields above are where the kinds
     /// are listed: a new kind adds its field and one line here.
-    pub fn checks(&self) -> [(&'static str, Option<&dyn RawCheck>); 7] {
+    pub fn checks(&self) -> [(&'static str, Option<Box<dyn RawCheck + '_>>); 7] {
+        fn boxed<T: RawCheck>(raw: &T) -> Box<dyn RawCheck + '_> {
+            Box::new(raw)
+        }
+        let run = self.run.as_ref().map(|run| command::Keys {
+            run,
+            expect: self.expect.as_ref(),
+            error_codes: self.error_codes.as_ref(),
+            outputs: self.outputs.as_ref(),
+        });
         [
-            ("run", self.run.as_ref().map(|raw| raw as _)),
-            ("http", self.http.as_ref().map(|raw| raw as _)),
-            ("tls", self.tls.as_ref().map(|raw| raw as _)),
-            ("tcp", self.tcp.as_ref().map(|raw| raw as _)),
-            ("ws", self.ws.as_ref().map(|raw| raw as _)),
-            ("dns", self.dns.as_ref().map(|raw| raw as _)),
-            (
-                "manual",
-                self.manual.as_ref().filter(|m| m.0).map(|raw| raw as _),
-            ),
+            ("run", run.map(|keys| Box::new(keys) as _)),
+            ("http", self.http.as_ref().map(boxed)),
+            ("tls", self.tls.as_ref().map(boxed)),
+            ("tcp", self.tcp.as_ref().map(boxed)),
+            ("ws", self.ws.as_ref().map(boxed)),
+            ("dns", self.dns.as_ref().map(boxed)),
+            ("manual", self.manual.as_ref().filter(|m| m.0).map(boxed)),
         ]
+    }
+
+    /// The keys beside `run` that only a `run` gate has, with where the
+    /// first one given is written.
+    pub fn command_keys(&self) -> Option<(&'static str, Span)> {
+        let keys = [
+            ("expect", self.expect.as_ref().map(Spanned::span)),
+            ("error_codes", self.error_codes.as_ref().map(Spanned::span)),
+            ("outputs", self.outputs.as_ref().map(Spanned::span)),
+        ];
+        keys.into_iter().find_map(|(key, span)| Some((key, span?)))
     }
 }

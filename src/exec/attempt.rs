@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::stop::{Stop, StopReceiver, reached};
 use crate::check::Resources;
 use crate::config::format_duration;
-use crate::event::{Event, Status};
+use crate::event::{Event, Failure, Stats, Status};
 use crate::plan::Step;
 use crate::redact::Redactor;
 
@@ -21,7 +21,13 @@ pub struct Attempt {
     pub status: Status,
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
+    /// The expectations that did not hold; `reason` ends with their join.
+    pub failures: Vec<Failure>,
     pub output: String,
+    /// Statistics of a `load` gate (boxed: most attempts have none).
+    pub stats: Option<Box<Stats>>,
+    /// Values captured for the gates that need this one: (name, value).
+    pub captures: Vec<(String, String)>,
 }
 
 impl Attempt {
@@ -31,7 +37,10 @@ impl Attempt {
             status: Status::Passed,
             exit_code: None,
             reason: None,
+            failures: Vec::new(),
             output: String::new(),
+            stats: None,
+            captures: Vec::new(),
         }
     }
 
@@ -63,6 +72,34 @@ impl Attempt {
     /// The same attempt, with `output` as its output.
     pub fn with_output(self, output: String) -> Attempt {
         Attempt { output, ..self }
+    }
+
+    /// The same attempt with `failure` as the record of its reason, which
+    /// says it in the kind's own words.
+    pub fn with_record(self, failure: Failure) -> Attempt {
+        Attempt {
+            failures: vec![failure],
+            ..self
+        }
+    }
+
+    /// The same attempt with `failures` added: it failed, if it had not
+    /// ended worse, and its reason ends with them, joined by `; `.
+    pub fn with_failures(self, failures: Vec<Failure>) -> Attempt {
+        if failures.is_empty() {
+            return self;
+        }
+        let joined = failures.iter().map(Failure::to_string);
+        let reason: Vec<String> = self.reason.into_iter().chain(joined).collect();
+        Attempt {
+            status: match self.status {
+                Status::Passed => Status::Failed,
+                worse => worse,
+            },
+            reason: Some(reason.join("; ")),
+            failures: self.failures.into_iter().chain(failures).collect(),
+            ..self
+        }
     }
 }
 

@@ -13,25 +13,25 @@ use crate::check::Probe;
 use crate::event::{Event, GateResult, Status};
 use crate::plan::Step;
 
-/// Runs gate `index` of the plan, whose check is `probe`, to its end and
-/// sends `GateFinished`.
+/// Runs gate `index` of the plan, planned as `step`, whose check is
+/// `probe`, to its end and sends `GateFinished`.
 pub async fn run(
     shared: Arc<Shared>,
     index: usize,
-    probe: Arc<dyn Probe>,
+    (step, probe): (Arc<Step>, Arc<dyn Probe>),
     stop: StopReceiver,
     events: mpsc::Sender<Event>,
     stream: bool,
 ) {
     let started = Instant::now();
-    let step = &shared.plan.steps[index];
+    let step = &*step;
     let sink = stream.then(|| LineSink {
         index,
         events: events.clone(),
     });
     let result = match missing_program(step) {
         Some(reason) => GateResult::not_run(Status::Error, Some(reason)),
-        None => attempts(&shared, index, &*probe, stop, &events, sink).await,
+        None => attempts(&shared, (index, step), &*probe, stop, &events, sink).await,
     };
     let result = GateResult {
         duration: started.elapsed(),
@@ -52,14 +52,13 @@ fn missing_program(step: &Step) -> Option<String> {
 /// Attempts the check until it holds, the retries run out, or a stop comes.
 async fn attempts(
     shared: &Shared,
-    index: usize,
+    (index, step): (usize, &Step),
     probe: &dyn Probe,
     mut stop: StopReceiver,
     events: &mpsc::Sender<Event>,
     sink: Option<LineSink>,
 ) -> GateResult {
     let plan = &shared.plan;
-    let step = &plan.steps[index];
     let mut attempt_number = 0;
     loop {
         attempt_number += 1;
@@ -102,6 +101,9 @@ fn result(attempt: Attempt, attempts: u32) -> GateResult {
         attempts,
         exit_code: attempt.exit_code,
         reason: attempt.reason,
+        failures: attempt.failures,
         output: attempt.output,
+        stats: attempt.stats.map(|stats| *stats),
+        captures: attempt.captures,
     }
 }

@@ -18,9 +18,9 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::check::{Action, Probe, Resources, manual};
+use crate::check::{Action, Resources, manual};
 use crate::event::{Event, GateResult, Status};
-use crate::plan::Plan;
+use crate::plan::{Plan, Step};
 pub use attempt::{Attempt, AttemptContext, Limit, LineSink};
 use signals::Signals;
 use stop::Stop;
@@ -162,11 +162,17 @@ impl Dispatcher {
                     (None, _) => continue,
                     (Some(Err(reason)), _) => GateResult::not_run(Status::Skipped, Some(reason)),
                     (Some(Ok(())), Action::Manual) => manual::confirm(step),
-                    (Some(Ok(())), Action::Probe(probe)) => {
-                        if self.running < self.shared.plan.concurrency {
-                            self.spawn(index, Arc::clone(probe));
+                    (Some(Ok(())), Action::Probe(_)) => {
+                        if self.running >= self.shared.plan.concurrency {
+                            continue;
                         }
-                        continue;
+                        match self.planned(index) {
+                            Ok(step) => {
+                                self.spawn(index, step);
+                                continue;
+                            }
+                            Err(result) => *result,
+                        }
                     }
                 }
             };
@@ -195,13 +201,60 @@ impl Dispatcher {
         Some(outcome)
     }
 
-    fn spawn(&mut self, index: usize, probe: Arc<dyn Probe>) {
+    /// Step `index` as it runs: planned again with the values the gates it
+    /// needs captured, when it has to be; a value that is wrong then makes
+    /// it `error`.
+    fn planned(&self, index: usize) -> Result<Arc<Step>, Box<GateResult>> {
+        let plan = &self.shared.plan;
+        let step = &plan.steps[index];
+        if !step.replan {
+            return Ok(Arc::clone(step));
+        }
+        plan.replan(index, &self.captured_for(index))
+            .map(Arc::new)
+            .map_err(|error| Box::new(GateResult::not_run(Status::Error, Some(error.one_line()))))
+    }
+
+    /// The values captured by the gates step `index` needs, transitively:
+    /// those of farther gates first, so the nearest capture of a name wins.
+    fn captured_for(&self, index: usize) -> Vec<(String, String)> {
+        let steps = &self.shared.plan.steps;
+        let mut seen = vec![false; steps.len()];
+        let mut order = Vec::new();
+        // Depth first, each gate after its own needs; an explicit stack.
+        let mut stack: Vec<(usize, bool)> = steps[index]
+            .needs
+            .iter()
+            .rev()
+            .map(|&n| (n, false))
+            .collect();
+        while let Some((current, expanded)) = stack.pop() {
+            if expanded {
+                order.push(current);
+            } else if !seen[current] {
+                seen[current] = true;
+                stack.push((current, true));
+                stack.extend(steps[current].needs.iter().rev().map(|&n| (n, false)));
+            }
+        }
+        order
+            .into_iter()
+            .filter_map(|need| self.results[need].as_ref())
+            .flat_map(|result| result.captures.iter().cloned())
+            .collect()
+    }
+
+    fn spawn(&mut self, index: usize, step: Arc<Step>) {
         self.states[index] = State::Running;
         self.running += 1;
+        let Action::Probe(probe) = &step.action else {
+            unreachable!("only gates with a probe are spawned");
+        };
+        let probe = Arc::clone(probe);
         let task = gate::run(
             Arc::clone(&self.shared),
             index,
-            probe,
+            (step, probe),
             self.stop.subscribe(),
             self.events.clone(),
             self.stream,
@@ -217,6 +270,10 @@ impl Dispatcher {
         let redactor = &self.shared.plan.redactor;
         result.reason = result.reason.map(|reason| redactor.redact(&reason));
         result.output = redactor.redact(&result.output);
+        result.failures = std::mem::take(&mut result.failures)
+            .into_iter()
+            .map(|failure| failure.map_text(|text| redactor.redact(text)))
+            .collect();
         let step = &self.shared.plan.steps[index];
         let blocking_failure =
             result.status.is_failure() && step.gate.severity == crate::config::Severity::Block;

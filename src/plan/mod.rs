@@ -8,17 +8,20 @@ mod partition;
 mod resolve;
 mod select;
 
-use std::collections::BTreeMap;
+mod later;
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::check::{Action, manual};
-use crate::config::{Config, EnvVar, Gate, Overrides, Settings, interpolate};
+use crate::config::{Config, EnvVar, Gate, Overrides, Settings, Source, interpolate};
 use crate::error::Error;
 use crate::redact::Redactor;
 
-pub use resolve::Resolver;
+pub use resolve::{Later, Resolver};
 pub use select::{Selection, check_acks};
 
 /// The process environment, as a map (a snapshot, so that plans are testable).
@@ -43,11 +46,15 @@ pub struct Plan {
     /// Gates running at once.
     pub concurrency: usize,
     /// The selected gates, in config order.
-    pub steps: Vec<Step>,
+    pub steps: Vec<Arc<Step>>,
     /// Masks the secrets of this run's environment in every output.
     pub redactor: Arc<Redactor>,
     /// `[env]`, interpolated.
     pub env: Vec<(String, String)>,
+    /// The config file, for errors found when a gate is planned again.
+    pub source: Source,
+    /// The process environment the plan was made with.
+    pub environment: Environment,
 }
 
 /// One selected gate, ready to execute.
@@ -66,6 +73,9 @@ pub struct Step {
     pub timeout: Duration,
     /// A manual gate confirmed with `--ack`.
     pub acked: bool,
+    /// A gate it needs captures values: it is planned again with them
+    /// when it starts ([`Plan::replan`]).
+    pub replan: bool,
 }
 
 impl Step {
@@ -92,6 +102,28 @@ impl Step {
 }
 
 impl Plan {
+    /// Step `index` planned again with the values captured by the gates it
+    /// needs (`captured`, the nearest last): interpolated in its strings and
+    /// added to its environment, after `[env]` and before its own `env`.
+    pub fn replan(&self, index: usize, captured: &[(String, String)]) -> Result<Step, Error> {
+        let step = &self.steps[index];
+        let resolved = resolve(
+            &self.source,
+            &step.gate,
+            &self.env,
+            captured,
+            &self.environment,
+            None,
+        )?;
+        Ok(Step {
+            action: resolved.action,
+            env: resolved.env,
+            cwd: resolved.cwd,
+            replan: false,
+            ..Step::clone(step)
+        })
+    }
+
     /// Step indices in an order that runs every gate after its needs (config
     /// order where the needs leave a choice).
     pub fn order(&self) -> Vec<usize> {
@@ -117,20 +149,20 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         None => selected,
     };
     let settings = effective_settings(config, options)?;
-    let global_env = interpolate_env(config, &config.env, environment, &[], None)?;
+    let global_env = interpolate_env(&config.source, &config.env, environment, &[], None, None)?;
+    let upstream = later::Upstream::of(config);
     let steps = selected
         .iter()
         .map(|&index| {
             let gate = &config.gates[index];
-            step(
+            let context = StepContext {
                 config,
-                gate,
-                &selected,
-                &global_env,
+                selected: &selected,
+                global_env: &global_env,
                 environment,
-                &settings,
-                options,
-            )
+                later: &upstream.captures(index),
+            };
+            context.step(gate, &settings, options).map(Arc::new)
         })
         .collect::<Result<Vec<_>, Error>>()?;
     let concurrency = settings.concurrency.unwrap_or_else(default_concurrency);
@@ -149,6 +181,8 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         steps,
         redactor,
         env: global_env,
+        source: config.source.clone(),
+        environment: environment.clone(),
     })
 }
 
@@ -203,57 +237,104 @@ fn resolve_program(program: &str) -> String {
     which::which(program).map_or_else(|_| program.to_owned(), |path| path.display().to_string())
 }
 
-fn step(
-    config: &Config,
+/// What planning one gate reads.
+struct StepContext<'a> {
+    config: &'a Config,
+    selected: &'a [usize],
+    global_env: &'a [(String, String)],
+    environment: &'a Environment,
+    /// The variables the gates it needs capture.
+    later: &'a BTreeSet<String>,
+}
+
+impl StepContext<'_> {
+    fn step(&self, gate: &Gate, settings: &Settings, options: &Options) -> Result<Step, Error> {
+        let config = self.config;
+        let used = Cell::new(false);
+        let later = Later {
+            names: self.later,
+            used: &used,
+        };
+        let resolved = match resolve(
+            &config.source,
+            gate,
+            self.global_env,
+            &[],
+            self.environment,
+            Some(later),
+        ) {
+            Ok(resolved) => resolved,
+            // A value made of a captured one can only be checked once it is known.
+            Err(_) if used.get() => Resolved {
+                env: self.global_env.to_vec(),
+                cwd: config.source.dir().to_path_buf(),
+                action: Action::Probe(Arc::new(later::Waiting)),
+            },
+            Err(error) => return Err(error),
+        };
+        let needs = gate
+            .needs
+            .iter()
+            .filter_map(|id| position_in(config, self.selected, id))
+            .collect();
+        Ok(Step {
+            gate: gate.clone(),
+            action: resolved.action,
+            needs,
+            env: resolved.env,
+            cwd: resolved.cwd,
+            timeout: gate.timeout.unwrap_or(settings.timeout),
+            acked: options.acks.contains(&gate.id),
+            replan: !self.later.is_empty(),
+        })
+    }
+}
+
+/// A gate's values, resolved.
+struct Resolved {
+    env: Vec<(String, String)>,
+    cwd: PathBuf,
+    action: Action,
+}
+
+/// Resolves `gate`'s environment (`[env]`, then `captured`, then its own
+/// `env`), working directory and check.
+fn resolve(
+    source: &Source,
     gate: &Gate,
-    selected: &[usize],
     global_env: &[(String, String)],
+    captured: &[(String, String)],
     environment: &Environment,
-    settings: &Settings,
-    options: &Options,
-) -> Result<Step, Error> {
+    later: Option<Later>,
+) -> Result<Resolved, Error> {
     let mut env = global_env.to_vec();
-    env.extend(interpolate_env(
-        config,
-        &gate.env,
-        environment,
-        global_env,
-        Some(&gate.id),
-    )?);
-    let resolver = Resolver::new(config, environment, &env, Some(&gate.id));
+    env.extend_from_slice(captured);
+    let own = interpolate_env(source, &gate.env, environment, &env, Some(&gate.id), later)?;
+    env.extend(own);
+    let resolver = Resolver::new(source, environment, &env, Some(&gate.id)).with_later(later);
     let cwd = match &gate.cwd {
-        Some(cwd) => config.source.dir().join(resolver.value(cwd)?),
-        None => config.source.dir().to_path_buf(),
+        Some(cwd) => source.dir().join(resolver.value(cwd)?),
+        None => source.dir().to_path_buf(),
     };
     let action = gate.check.plan(&resolver)?;
-    let needs = gate
-        .needs
-        .iter()
-        .filter_map(|id| position_in(config, selected, id))
-        .collect();
-    Ok(Step {
-        gate: gate.clone(),
-        action,
-        needs,
-        env,
-        cwd,
-        timeout: gate.timeout.unwrap_or(settings.timeout),
-        acked: options.acks.contains(&gate.id),
-    })
+    Ok(Resolved { env, cwd, action })
 }
 
 /// Interpolates `vars` in order; each sees the process environment, `outer`,
 /// and the variables before it.
+/// `later` stands for the variables the gate's needs capture.
 fn interpolate_env(
-    config: &Config,
+    source: &Source,
     vars: &[EnvVar],
     environment: &Environment,
     outer: &[(String, String)],
     gate: Option<&str>,
+    later: Option<Later>,
 ) -> Result<Vec<(String, String)>, Error> {
     let mut done: Vec<(String, String)> = outer.to_vec();
     for var in vars {
-        let value = Resolver::new(config, environment, &done, gate).value(&var.value)?;
+        let resolver = Resolver::new(source, environment, &done, gate).with_later(later);
+        let value = resolver.value(&var.value)?;
         done.push((var.name.clone(), value));
     }
     Ok(done.split_off(outer.len()))

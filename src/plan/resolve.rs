@@ -2,38 +2,56 @@
 //! then the value parsed by the same code that checked a literal one when
 //! the file was loaded.
 
+use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::Environment;
-use crate::config::{Config, InterpolateError, Parse, Span, Template, Timeout, interpolate};
+use crate::config::{InterpolateError, Parse, Source, Span, Template, Timeout, interpolate};
 use crate::error::Error;
 
 /// Resolves the templates of one gate (or of `[env]`).
 #[derive(Debug, Clone, Copy)]
 pub struct Resolver<'a> {
-    config: &'a Config,
+    source: &'a Source,
     environment: &'a Environment,
     /// Variables set on top of the environment (`[env]`, then the gate's
     /// `env`); the last of a name wins.
     set: &'a [(String, String)],
     /// The gate whose values these are; `None` for `[env]`.
     gate: Option<&'a str>,
+    /// Variables that gates this one needs will capture: not known yet, so
+    /// they stand as `${NAME}` until the gate is planned again with them.
+    later: Option<Later<'a>>,
+}
+
+/// Captured variables not known yet, and whether a value used one.
+#[derive(Debug, Clone, Copy)]
+pub struct Later<'a> {
+    pub names: &'a BTreeSet<String>,
+    pub used: &'a Cell<bool>,
 }
 
 impl<'a> Resolver<'a> {
     /// A resolver that reads `set`, then `environment`, for `gate`.
     pub fn new(
-        config: &'a Config,
+        source: &'a Source,
         environment: &'a Environment,
         set: &'a [(String, String)],
         gate: Option<&'a str>,
     ) -> Resolver<'a> {
         Resolver {
-            config,
+            source,
             environment,
             set,
             gate,
+            later: None,
         }
+    }
+
+    /// The same resolver, with `later` standing for captured variables.
+    pub fn with_later(self, later: Option<Later<'a>>) -> Resolver<'a> {
+        Resolver { later, ..self }
     }
 
     /// The value of `template`: the literal one, or the interpolated text
@@ -65,6 +83,11 @@ impl<'a> Resolver<'a> {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
                 .or_else(|| self.environment.get(name).cloned())
+                .or_else(|| {
+                    let later = self.later.filter(|later| later.names.contains(name))?;
+                    later.used.set(true);
+                    Some(format!("${{{name}}}"))
+                })
         };
         interpolate(text, lookup).map_err(|error| {
             let place = self
@@ -81,9 +104,19 @@ impl<'a> Resolver<'a> {
         })
     }
 
+    /// Where `span` is in the config file: `gates.toml:12:44`.
+    pub fn place(&self, span: &Span) -> String {
+        self.source.place(span)
+    }
+
+    /// `parsed`, its error message made a config error at `span`.
+    pub fn parsed<T>(&self, span: &Span, parsed: Result<T, String>) -> Result<T, Error> {
+        parsed.map_err(|message| self.error(span, message))
+    }
+
     /// A config error at `span`.
     fn error(&self, span: &Span, message: String) -> Error {
-        let diagnostic = self.config.source.diagnostic(span.clone(), message);
+        let diagnostic = self.source.diagnostic(span.clone(), message);
         Error::from(crate::config::Error::from(diagnostic))
     }
 }

@@ -168,12 +168,45 @@ fn write_gate(out: &mut impl Write, gate: &GateRecord, width: usize) -> io::Resu
         timing.dimmed()
     )?;
     if let Some(reason) = &gate.reason {
-        let status = style::paint(gate.status, gate.status.as_str());
-        writeln!(out, "      {status}: {reason}")?;
+        write_reason(out, gate, reason)?;
     }
     if gate.status != Status::Passed {
         for line in gate.output.lines() {
             writeln!(out, "      {} {line}", "│".dimmed())?;
+        }
+    }
+    Ok(())
+}
+
+/// The reason of a gate that did not pass: each failed expectation on a
+/// line of its own with where it is written (`--> gates.toml:12:44`), after
+/// what the reason says besides them (`exit status 1`), or under the
+/// reason when the kind said it in its own words.
+fn write_reason(out: &mut impl Write, gate: &GateRecord, reason: &str) -> io::Result<()> {
+    let status = style::paint(gate.status, gate.status.as_str());
+    let failures = &gate.failures;
+    let joined: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    let joined = joined.join("; ");
+    let besides = match reason.strip_suffix(joined.as_str()) {
+        Some(rest) if !failures.is_empty() => Some(rest.trim_end_matches("; ")),
+        _ => None,
+    };
+    let at = |failure: &crate::event::Failure| format!("        {} {}", "-->".dimmed(), failure.at);
+    match besides {
+        Some(besides) => {
+            if !besides.is_empty() {
+                writeln!(out, "      {status}: {besides}")?;
+            }
+            for failure in failures {
+                writeln!(out, "      {status}: {failure}")?;
+                writeln!(out, "{}", at(failure))?;
+            }
+        }
+        None => {
+            writeln!(out, "      {status}: {reason}")?;
+            for failure in failures {
+                writeln!(out, "{}", at(failure))?;
+            }
         }
     }
     Ok(())

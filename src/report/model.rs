@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Gate, Severity};
-use crate::event::{GateResult, Status};
+use crate::event::{Failure, GateResult, Stats, Status};
 use crate::exec::Run;
 use crate::plan::Plan;
 
@@ -87,7 +87,13 @@ pub struct GateRecord {
     pub exit_code: Option<i32>,
     /// Why it did not pass; `None` when it passed.
     pub reason: Option<String>,
+    /// The expectations that did not hold; `[]` when none.
+    #[serde(default)]
+    pub failures: Vec<Failure>,
     pub output: String,
+    /// Response time statistics of a `load` gate; `null` for the others.
+    #[serde(default)]
+    pub stats: Option<Stats>,
 }
 
 impl GateRecord {
@@ -99,7 +105,9 @@ impl GateRecord {
             attempts: result.attempts,
             exit_code: result.exit_code,
             reason: result.reason.clone(),
+            failures: result.failures.clone(),
             output: result.output.clone(),
+            stats: result.stats,
         }
     }
 

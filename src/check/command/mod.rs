@@ -3,12 +3,16 @@
 //!
 //! `run` is never interpolated: the shell expands `$VAR` itself from the
 //! environment it is given, so no value is ever spliced into shell code.
+//! Beside `run`, `expect` judges the exit code and the output, and
+//! `outputs` names the values it writes to `$GATE_OUTPUT`.
 
 mod direct;
+mod expect;
+mod outputs;
 
+use std::ffi::OsStr;
 use std::io;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{ExitStatus, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,20 +24,21 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::{Action, BoxFuture, Check, Probe, RawCheck};
-use crate::config::{Diagnostic, Source};
+use crate::config::{Diagnostic, Source, SpannedString};
 use crate::error::Error;
-use crate::event::Status;
 use crate::exec::output::{LineSplitter, Tail};
 use crate::exec::process_group;
 use crate::exec::{Attempt, AttemptContext, LineSink};
 use crate::plan::{Resolver, Step};
 use crate::redact::Redactor;
+pub use expect::RawExpect;
+use expect::{Expect, Expectations, Watch};
+use outputs::{OutputFile, Outputs};
+use toml::Spanned;
 
 /// The kind's name in reports.
 pub const KIND: &str = "command";
 
-/// Exit status of a shell that could not find the command.
-const COMMAND_NOT_FOUND: i32 = 127;
 /// Added to the output when the pipe was still open after the command ended.
 const HELD_OPEN: &str = "(gate stopped reading: a process outside the gate's process group still holds its output open)";
 /// How long to wait for the output pipe to close once the group is gone.
@@ -44,24 +49,41 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 #[serde(transparent)]
 pub struct Raw(pub String);
 
-impl RawCheck for Raw {
-    fn load(&self, _: &Source) -> Result<Arc<dyn Check>, Diagnostic> {
-        Ok(Arc::new(Run(Arc::new(RunProbe {
-            run: self.0.clone(),
-        }))))
+/// The keys of a `run` gate: `run`, and beside it `expect`, `error_codes`
+/// and `outputs`.
+#[derive(Debug, Clone, Copy)]
+pub struct Keys<'a> {
+    pub run: &'a Raw,
+    pub expect: Option<&'a Spanned<RawExpect>>,
+    pub error_codes: Option<&'a Spanned<Vec<i64>>>,
+    pub outputs: Option<&'a Spanned<Vec<SpannedString>>>,
+}
+
+impl RawCheck for Keys<'_> {
+    fn load(&self, source: &Source) -> Result<Arc<dyn Check>, Diagnostic> {
+        Ok(Arc::new(Run {
+            run: self.run.0.clone(),
+            expect: Expect::load(source, self.expect, self.error_codes)?,
+            outputs: Outputs::load(source, self.outputs)?,
+        }))
     }
 }
 
-/// A command gate: the command needs no planning, so its check and its
-/// probe are the same.
+/// A command gate, validated.
 #[derive(Debug)]
-pub struct Run(Arc<RunProbe>);
+pub struct Run {
+    run: String,
+    expect: Expect,
+    outputs: Outputs,
+}
 
-/// The command of a `run` gate.
+/// The command of a `run` gate, ready to start.
 #[derive(Debug)]
 pub struct RunProbe {
     /// As written; run with `settings.shell`.
     pub run: String,
+    expect: Expectations,
+    outputs: Outputs,
 }
 
 impl Check for Run {
@@ -69,8 +91,16 @@ impl Check for Run {
         KIND
     }
 
-    fn plan(&self, _: &Resolver) -> Result<Action, Error> {
-        Ok(Action::Probe(Arc::clone(&self.0) as Arc<dyn Probe>))
+    fn captures(&self) -> Vec<String> {
+        self.outputs.names.clone()
+    }
+
+    fn plan(&self, resolver: &Resolver) -> Result<Action, Error> {
+        Ok(Action::Probe(Arc::new(RunProbe {
+            run: self.run.clone(),
+            expect: self.expect.plan(resolver)?,
+            outputs: self.outputs.clone(),
+        })))
     }
 }
 
@@ -80,43 +110,127 @@ impl Probe for RunProbe {
     }
 
     fn attempt<'a>(&'a self, context: &'a mut AttemptContext<'_>) -> BoxFuture<'a, Attempt> {
-        Box::pin(attempt(&self.run, context))
+        Box::pin(attempt(self, context))
     }
 }
 
-/// Runs `run` once with the shell, as the context says.
-async fn attempt(run: &str, ctx: &mut AttemptContext<'_>) -> Attempt {
+/// Runs the command once with the shell, as the context says.
+async fn attempt(probe: &RunProbe, ctx: &mut AttemptContext<'_>) -> Attempt {
     let (shell, step) = (ctx.shell, ctx.step);
-    match spawn(run, shell, step) {
-        Ok((child, reader)) => supervise(child, reader, ctx).await,
-        Err(_) if !step.cwd.is_dir() => Attempt::error(format!(
-            "working directory \"{}\" does not exist",
-            step.cwd.display()
-        )),
-        Err(error) => Attempt::error(format!("cannot start `{}`: {error}", shell.join(" "))),
+    let file = match probe.outputs.names.is_empty() {
+        true => None,
+        false => match OutputFile::create() {
+            Ok(file) => Some(file),
+            Err(error) => {
+                return Attempt::error(format!(
+                    "cannot create the ${} file: {error}",
+                    outputs::VARIABLE
+                ));
+            }
+        },
+    };
+    let extra = file
+        .as_ref()
+        .map(|f| (outputs::VARIABLE, f.path.as_os_str()));
+    // A secret the command writes to `$GATE_OUTPUT` is known only once it
+    // ended: until then its lines are held back, then streamed masked.
+    let secret = probe
+        .outputs
+        .names
+        .iter()
+        .any(|n| ctx.redactor.is_secret_name(n));
+    let held = secret.then(|| ctx.stream.take()).flatten();
+    let attempt = match spawn(&probe.run, shell, step, extra) {
+        Ok((child, reader)) => supervise(child, reader, &probe.expect, ctx).await,
+        Err(_) if !step.cwd.is_dir() => {
+            return Attempt::error(format!(
+                "working directory \"{}\" does not exist",
+                step.cwd.display()
+            ));
+        }
+        Err(error) => {
+            return Attempt::error(format!("cannot start `{}`: {error}", shell.join(" ")));
+        }
+    };
+    let attempt = match file {
+        Some(file) if attempt.exit_code.is_some() => captured(attempt, &file, &probe.outputs, ctx),
+        _ => attempt,
+    };
+    if let Some(sink) = held {
+        for line in ctx.redactor.redact(&attempt.output).lines() {
+            sink.send(line.to_owned()).await;
+        }
+        ctx.stream = Some(sink);
+    }
+    attempt
+}
+
+/// The attempt with the values the command wrote to `$GATE_OUTPUT`, each
+/// made known to the redactor; a declared one not written fails it.
+fn captured(
+    attempt: Attempt,
+    file: &OutputFile,
+    outputs: &Outputs,
+    ctx: &AttemptContext,
+) -> Attempt {
+    let (values, notes) = file.read(outputs);
+    let mut output = attempt.output.clone();
+    for note in notes {
+        output.push_str(&format!("\n{note}"));
+    }
+    let output = output.trim_start_matches('\n').to_owned();
+    match values {
+        Ok(values) => {
+            for (name, value) in &values {
+                ctx.redactor.learn(name, value);
+            }
+            Attempt {
+                captures: values,
+                ..attempt.with_output(output)
+            }
+        }
+        Err((reason, failure)) if attempt.status == crate::event::Status::Passed => {
+            Attempt::new(crate::event::Status::Failed, reason)
+                .with_record(failure)
+                .with_output(output)
+        }
+        Err((_, failure)) => attempt.with_failures(vec![failure]).with_output(output),
     }
 }
 
 /// Starts the command with stdout and stderr on one pipe, as its own
 /// process group: directly when it is a plain program call, else (or when
 /// that fails, say a script without a `#!` line) through the shell.
-fn spawn(run: &str, shell: &[String], step: &Step) -> io::Result<(Child, pipe::Receiver)> {
+fn spawn(
+    run: &str,
+    shell: &[String],
+    step: &Step,
+    extra: Option<(&str, &OsStr)>,
+) -> io::Result<(Child, pipe::Receiver)> {
     if let Some((program, args)) = direct::program_call(run, shell, step) {
         let mut command = Command::new(program);
         command.args(args);
-        if let Ok(started) = start(command, step) {
+        if let Ok(started) = start(command, step, extra) {
             return Ok(started);
         }
     }
     let mut command = Command::new(&shell[0]);
     command.args(&shell[1..]).arg(run);
-    start(command, step)
+    start(command, step, extra)
 }
 
-/// Spawns `command` in the gate's directory and environment, output to a new pipe.
-fn start(mut command: Command, step: &Step) -> io::Result<(Child, pipe::Receiver)> {
+/// Spawns `command` in the gate's directory and environment (and `extra`),
+/// output to a new pipe.
+fn start(
+    mut command: Command,
+    step: &Step,
+    extra: Option<(&str, &OsStr)>,
+) -> io::Result<(Child, pipe::Receiver)> {
     let (writer, reader) = pipe::pipe()?;
     let writer = writer.into_blocking_fd()?;
+    if let Some((name, value)) = extra {
+        command.env(name, value);
+    }
     command
         .current_dir(&step.cwd)
         .envs(step.env.iter().map(|(k, v)| (k, v)))
@@ -134,15 +248,19 @@ fn start(mut command: Command, step: &Step) -> io::Result<(Child, pipe::Receiver
 async fn supervise(
     mut child: Child,
     reader: pipe::Receiver,
+    expect: &Expectations,
     ctx: &mut AttemptContext<'_>,
 ) -> Attempt {
     let pgid = child.id().map_or(0, |id| id as i32);
     let (stop_reading, stop_signal) = oneshot::channel();
     let output = tokio::spawn(read_output(
         reader,
-        ctx.output_lines,
-        ctx.stream.clone(),
-        Arc::clone(&ctx.redactor),
+        Reading {
+            lines: ctx.output_lines,
+            stream: ctx.stream.clone(),
+            redactor: Arc::clone(&ctx.redactor),
+            expect: expect.clone(),
+        },
         stop_signal,
     ));
     let grace = ctx.kill_grace;
@@ -154,9 +272,11 @@ async fn supervise(
         Ok(_) => process_group::clean_up(&mut child, pgid, grace, &mut ctx.stop).await,
         Err(_) => process_group::terminate(&mut child, pgid, grace, &mut ctx.stop).await,
     }
-    let output = collect(output, stop_reading).await;
+    let (output, watch) = collect(output, stop_reading)
+        .await
+        .unwrap_or_else(|| (String::new(), expect.watch()));
     match ended {
-        Ok(Ok(status)) => from_exit(status, output),
+        Ok(Ok(status)) => expect.judge(status, watch).with_output(output),
         Ok(Err(error)) => {
             Attempt::error(format!("cannot wait for the command: {error}")).with_output(output)
         }
@@ -164,33 +284,30 @@ async fn supervise(
     }
 }
 
-/// The attempt's status and reason from how the command exited.
-fn from_exit(status: ExitStatus, output: String) -> Attempt {
-    let attempt = match (status.code(), status.signal()) {
-        (Some(0), _) => Attempt::passed(),
-        (Some(COMMAND_NOT_FOUND), _) => Attempt::new(
-            Status::Error,
-            "command not found (exit status 127)".to_string(),
-        ),
-        (Some(code), _) => Attempt::new(Status::Failed, format!("exit status {code}")),
-        (None, Some(signal)) => Attempt::new(Status::Failed, format!("killed by signal {signal}")),
-        (None, None) => Attempt::new(Status::Failed, "ended without an exit status".to_string()),
-    };
-    Attempt {
-        exit_code: status.code(),
-        ..attempt.with_output(output)
-    }
+/// What reading a command's output is given.
+struct Reading {
+    /// Lines of the tail kept for the report.
+    lines: usize,
+    stream: Option<LineSink>,
+    redactor: Arc<Redactor>,
+    /// What the output must show, watched as it streams.
+    expect: Expectations,
 }
 
 /// Reads the pipe to its end, or until told to stop: the tail for the
 /// report, lines for `stream`.
 async fn read_output(
     mut reader: pipe::Receiver,
-    lines: usize,
-    stream: Option<LineSink>,
-    redactor: Arc<Redactor>,
+    reading: Reading,
     mut stop: oneshot::Receiver<()>,
-) -> String {
+) -> (String, Watch) {
+    let Reading {
+        lines,
+        stream,
+        redactor,
+        expect,
+    } = reading;
+    let mut watch = expect.watch();
     let mut tail = Tail::new(lines);
     let mut splitter = LineSplitter::default();
     let mut buffer = vec![0u8; 64 * 1024];
@@ -207,6 +324,7 @@ async fn read_output(
         let Ok(read @ 1..) = read else { break };
         let chunk = &buffer[..read];
         tail.push(chunk);
+        watch.push(chunk, &expect);
         if let Some(stream) = &stream {
             let mut complete = Vec::new();
             splitter.push(chunk, |line| complete.push(line));
@@ -219,20 +337,24 @@ async fn read_output(
         stream.send(last).await;
     }
     let text = tail.into_string(&redactor);
-    match (stopped, text.is_empty()) {
+    let text = match (stopped, text.is_empty()) {
         (false, _) => text,
         (true, true) => HELD_OPEN.to_owned(),
         (true, false) => format!("{text}\n{HELD_OPEN}"),
-    }
+    };
+    (text, watch)
 }
 
 /// The output, once the pipe closes; a process that escaped the group and
 /// holds the pipe open does not keep the gate waiting: after a while the
-/// reader stops and returns what it has.
-async fn collect(mut output: JoinHandle<String>, stop_reading: oneshot::Sender<()>) -> String {
+/// reader stops and returns what it has. `None` if the reader failed.
+async fn collect(
+    mut output: JoinHandle<(String, Watch)>,
+    stop_reading: oneshot::Sender<()>,
+) -> Option<(String, Watch)> {
     if let Ok(joined) = tokio::time::timeout(DRAIN_LIMIT, &mut output).await {
-        return joined.unwrap_or_default();
+        return joined.ok();
     }
     let _ = stop_reading.send(());
-    output.await.unwrap_or_default()
+    output.await.ok()
 }

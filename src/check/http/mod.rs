@@ -1,25 +1,29 @@
 //! `http` gates: a request, sent `repeat` times in a row with a client
 //! shared by the run (so connections are pooled), the last response read in
-//! bounded memory and checked against `expect`.
+//! bounded memory and checked against `expect`; or, with `load`, sent
+//! `requests` times, `concurrency` at once, and its response times checked
+//! as statistics. Captures take values from the last response for the gates
+//! that need this one.
 
 pub mod client;
 mod expect;
+mod load;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use regex::Regex;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Client, Method};
 use serde::Deserialize;
 use tokio::time::Instant;
 use toml::Spanned;
 
-use super::expect::{RawJson, TextExpect};
+use super::capture::{self, Capture, RawCaptures};
+use super::expect::{Placed, RawJson, Received, TextExpect, TextKeys, placed};
 use super::{Action, BoxFuture, Check, Probe, RawCheck};
 use crate::config::{
-    Diagnostic, Parse, RawEnv, Source, SpannedString, Template, Timeout, format_duration,
+    Diagnostic, Parse, RawEnv, Source, Span, SpannedString, Template, Timeout, format_duration,
 };
 use crate::error::Error;
 use crate::event::Status;
@@ -27,7 +31,8 @@ use crate::exec::{Attempt, AttemptContext};
 use crate::plan::Resolver;
 use crate::redact::Redactor;
 pub use client::{Clients, HttpUrl, NoResponse};
-use expect::{Expectations, Response, StatusRule};
+use expect::{Expectations, HeaderRule, Response, Stat, StatusRule};
+use load::Load;
 
 /// The kind's name in reports.
 pub const KIND: &str = "http";
@@ -48,8 +53,19 @@ pub struct Raw {
     follow_redirects: Option<bool>,
     insecure: Option<bool>,
     repeat: Option<Spanned<i64>>,
+    load: Option<Spanned<RawLoad>>,
+    #[serde(default)]
+    capture: RawCaptures,
     #[serde(default)]
     expect: RawExpect,
+}
+
+/// `load = { requests, concurrency }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLoad {
+    requests: Spanned<i64>,
+    concurrency: Spanned<i64>,
 }
 
 /// `http.expect`: what the (last) response must show.
@@ -57,13 +73,30 @@ pub struct Raw {
 #[serde(deny_unknown_fields)]
 struct RawExpect {
     status: Option<Spanned<RawStatus>>,
+    first_status: Option<Spanned<RawStatus>>,
     body_contains: Option<SpannedString>,
+    body_not_contains: Option<SpannedString>,
     body_matches: Option<SpannedString>,
     #[serde(default)]
     json: RawJson,
     #[serde(default)]
-    headers: IndexMap<SpannedString, SpannedString>,
+    headers: IndexMap<SpannedString, Spanned<RawHeaderRule>>,
     max_time: Option<SpannedString>,
+    p50: Option<SpannedString>,
+    p90: Option<SpannedString>,
+    p95: Option<SpannedString>,
+    p99: Option<SpannedString>,
+    mean: Option<SpannedString>,
+    error_rate: Option<Spanned<f64>>,
+}
+
+/// A header's expectation: a regex its value matches, or `false` (absent)
+/// or `true` (present, whatever its value).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawHeaderRule {
+    Matches(String),
+    Present(bool),
 }
 
 /// `status = 200`, `[301, 308]` or `"2xx"`.
@@ -81,6 +114,16 @@ impl RawCheck for Raw {
             Some(method) => Template::load(source, method)?,
             None => Template::fixed(Method::GET, "GET", self.url.span()),
         };
+        let load = self
+            .load
+            .as_ref()
+            .map(|l| load::load(source, l))
+            .transpose()?;
+        let repeat = match &self.repeat {
+            Some(repeat) => at_least_one(source, "repeat", repeat)?,
+            None => 1,
+        };
+        self.exclusions(source)?;
         Ok(Arc::new(Http {
             url: Template::load(source, &self.url)?,
             method,
@@ -89,41 +132,151 @@ impl RawCheck for Raw {
             timeout: Template::optional(source, self.timeout.as_ref())?,
             follow_redirects: self.follow_redirects.unwrap_or(true),
             insecure: self.insecure.unwrap_or(false),
-            repeat: match &self.repeat {
-                Some(repeat) => at_least_one(source, "repeat", repeat)?,
-                None => 1,
-            },
-            expect: self.expect.load(source)?,
+            repeat,
+            captures: capture::load(source, &self.capture)?,
+            expect: self.expect.load(source, &self.url, self.load.as_ref())?,
+            load,
         }))
     }
 }
 
+impl Raw {
+    /// The keys that exclude each other: `load` with `repeat` or `capture`,
+    /// `first_status` without `repeat`, statistics without `load`.
+    fn exclusions(&self, source: &Source) -> Result<(), Diagnostic> {
+        let expect = &self.expect;
+        if let Some(load) = &self.load {
+            let other = match (&self.repeat, self.capture.first()) {
+                (Some(_), _) => {
+                    Some("`repeat`: a load sends many requests, a repeat one after the other")
+                }
+                (None, Some(_)) => Some("`capture`: a capture takes a value from one response"),
+                (None, None) => None,
+            };
+            if let Some(other) = other {
+                return Err(source.diagnostic(load.span(), format!("`load` and {other}; keep one")));
+            }
+        } else if let Some((key, span)) = expect.statistics().first() {
+            return Err(source.diagnostic(
+                span.clone(),
+                format!(
+                    "`expect.{key}` bounds a statistic of many requests: give the gate \
+                     `load = {{ requests = 200, concurrency = 8 }}`"
+                ),
+            ));
+        }
+        match (&expect.first_status, &self.repeat) {
+            (Some(first), None) => Err(source.diagnostic(
+                first.span(),
+                "`first_status` checks the first of `repeat` requests: give the gate \
+                 `repeat = N` (2 or more), or check one response with `status`",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl RawExpect {
-    fn load(&self, source: &Source) -> Result<Expect, Diagnostic> {
+    /// `url` is where a default expectation points; `load`, where the
+    /// default error rate does.
+    fn load(
+        &self,
+        source: &Source,
+        url: &SpannedString,
+        load: Option<&Spanned<RawLoad>>,
+    ) -> Result<Expect, Diagnostic> {
+        let placed_status = |raw: &Spanned<RawStatus>| {
+            Ok::<_, Diagnostic>(Placed::new(status(source, raw)?, source.place(&raw.span())))
+        };
+        let status = match &self.status {
+            Some(raw) => placed_status(raw)?,
+            None => Placed::new(StatusRule::default(), source.place(&url.span())),
+        };
+        let text = TextKeys {
+            contains: self.body_contains.as_ref(),
+            not_contains: self.body_not_contains.as_ref(),
+            matches: self.body_matches.as_ref(),
+            json: Some(&self.json),
+        };
+        let error_rate = match (&self.error_rate, load) {
+            (Some(rate), _) => Some(error_rate(source, rate)?),
+            (None, Some(load)) => Some(Placed::new(0.0, source.place(&load.span()))),
+            (None, None) => None,
+        };
         Ok(Expect {
-            status: self
-                .status
-                .as_ref()
-                .map(|s| status(source, s))
-                .transpose()?
-                .unwrap_or_default(),
-            text: TextExpect::load(
-                source,
-                self.body_contains.as_ref(),
-                self.body_matches.as_ref(),
-                &self.json,
-            )?,
+            status,
+            first_status: self.first_status.as_ref().map(placed_status).transpose()?,
+            text: TextExpect::load(source, text)?,
             headers: self
                 .headers
                 .iter()
-                .map(|(name, pattern)| {
-                    let name = header_name(source, name.get_ref(), name)?;
-                    Ok((name.to_ascii_lowercase(), Template::load(source, pattern)?))
-                })
+                .map(|(name, rule)| header_rule(source, name, rule))
                 .collect::<Result<_, Diagnostic>>()?,
             max_time: Template::optional(source, self.max_time.as_ref())?,
+            statistics: self
+                .statistic_values()
+                .into_iter()
+                .map(|(stat, raw)| Ok((stat, Template::load(source, raw)?)))
+                .collect::<Result<_, Diagnostic>>()?,
+            error_rate,
         })
     }
+
+    /// The statistics bounded, with where: `p95`, ...
+    fn statistics(&self) -> Vec<(&'static str, Span)> {
+        self.statistic_values()
+            .into_iter()
+            .map(|(stat, raw)| (stat.key(), raw.span()))
+            .chain(self.error_rate.as_ref().map(|r| ("error_rate", r.span())))
+            .collect()
+    }
+
+    fn statistic_values(&self) -> Vec<(Stat, &SpannedString)> {
+        [
+            (Stat::P50, &self.p50),
+            (Stat::P90, &self.p90),
+            (Stat::P95, &self.p95),
+            (Stat::P99, &self.p99),
+            (Stat::Mean, &self.mean),
+        ]
+        .into_iter()
+        .filter_map(|(stat, raw)| Some((stat, raw.as_ref()?)))
+        .collect()
+    }
+}
+
+/// `error_rate`: a fraction from 0 to 1.
+fn error_rate(source: &Source, raw: &Spanned<f64>) -> Result<Placed<f64>, Diagnostic> {
+    let rate = *raw.get_ref();
+    match (0.0..=1.0).contains(&rate) {
+        true => Ok(Placed::new(rate, source.place(&raw.span()))),
+        false => Err(source.diagnostic(
+            raw.span(),
+            format!("invalid error_rate {rate}: it is a fraction from 0 to 1 (0.001 is 0.1%)"),
+        )),
+    }
+}
+
+/// `name = "regex"`, `name = false` or `name = true`.
+fn header_rule(
+    source: &Source,
+    name: &SpannedString,
+    rule: &Spanned<RawHeaderRule>,
+) -> Result<(String, Template<HeaderRule>), Diagnostic> {
+    let name = header_name(source, name.get_ref(), name)?.to_ascii_lowercase();
+    let rule = match rule.get_ref() {
+        RawHeaderRule::Matches(pattern) => {
+            Template::load(source, &Spanned::new(rule.span(), pattern.clone()))?
+        }
+        RawHeaderRule::Present(present) => {
+            let fixed = match present {
+                true => HeaderRule::Present,
+                false => HeaderRule::Absent,
+            };
+            Template::fixed(fixed, present.to_string(), rule.span())
+        }
+    };
+    Ok((name, rule))
 }
 
 /// `http = { ... }`, validated; strings are resolved when the gate is planned.
@@ -139,23 +292,34 @@ pub struct Http {
     insecure: bool,
     /// Requests sent in a row; `expect` is checked on the last.
     repeat: u32,
+    load: Option<Load>,
+    captures: Vec<Capture>,
     expect: Expect,
 }
 
 /// `http.expect`, validated.
 #[derive(Debug)]
 struct Expect {
-    status: StatusRule,
-    /// `body_contains`, `body_matches`, `json`.
+    status: Placed<StatusRule>,
+    first_status: Option<Placed<StatusRule>>,
+    /// `body_contains`, `body_not_contains`, `body_matches`, `json`.
     text: TextExpect,
-    /// Lowercase header name -> regex its value must match.
-    headers: Vec<(String, Template<Regex>)>,
+    /// Lowercase header name -> what its value must be.
+    headers: Vec<(String, Template<HeaderRule>)>,
     max_time: Option<Template<Timeout>>,
+    /// The bounds of `p50` ... `mean` (with `load`).
+    statistics: Vec<(Stat, Template<Timeout>)>,
+    /// With `load`: the most errors allowed, as a fraction.
+    error_rate: Option<Placed<f64>>,
 }
 
 impl Check for Http {
     fn kind(&self) -> &'static str {
         KIND
+    }
+
+    fn captures(&self) -> Vec<String> {
+        self.captures.iter().map(|c| c.name.clone()).collect()
     }
 
     fn plan(&self, resolver: &Resolver) -> Result<Action, Error> {
@@ -169,15 +333,30 @@ impl Check for Http {
             follow_redirects: self.follow_redirects,
             insecure: self.insecure,
             repeat: self.repeat,
+            load: self.load,
+            captures: self.captures.clone(),
             expect: Expectations {
                 status: expect.status.clone(),
+                first_status: expect.first_status.clone(),
                 text: expect.text.plan(resolver)?,
                 headers: expect
                     .headers
                     .iter()
-                    .map(|(name, pattern)| Ok((name.clone(), resolver.value(pattern)?)))
+                    .map(|(name, rule)| {
+                        let placed = placed(resolver, Some(rule))?.expect("a rule");
+                        Ok(placed.map(|rule| (name.clone(), rule)))
+                    })
                     .collect::<Result<_, Error>>()?,
-                max_time: resolver.timeout(expect.max_time.as_ref())?,
+                max_time: placed(resolver, expect.max_time.as_ref())?.map(|t| t.map(|t| t.0)),
+                statistics: expect
+                    .statistics
+                    .iter()
+                    .map(|(stat, bound)| {
+                        let placed = placed(resolver, Some(bound))?.expect("a bound");
+                        Ok(placed.map(|bound| (*stat, bound.0)))
+                    })
+                    .collect::<Result<_, Error>>()?,
+                error_rate: expect.error_rate.clone(),
             },
         };
         Ok(Action::Probe(Arc::new(probe)))
@@ -196,6 +375,8 @@ pub struct HttpProbe {
     follow_redirects: bool,
     insecure: bool,
     repeat: u32,
+    load: Option<Load>,
+    captures: Vec<Capture>,
     expect: Expectations,
 }
 
@@ -209,7 +390,7 @@ impl Probe for HttpProbe {
     }
 }
 
-/// Sends the requests (`repeat` of them) and checks the last response.
+/// Sends the requests (`repeat` of them, or a `load`) and checks them.
 async fn attempt(probe: &HttpProbe, ctx: &mut AttemptContext<'_>) -> Attempt {
     let client = match ctx
         .resources
@@ -221,8 +402,13 @@ async fn attempt(probe: &HttpProbe, ctx: &mut AttemptContext<'_>) -> Attempt {
     };
     let timeout = probe.timeout.unwrap_or(ctx.timeout);
     let redactor = Arc::clone(&ctx.redactor);
-    ctx.bounded(requests(probe, client, timeout, &redactor))
-        .await
+    match probe.load {
+        Some(load) => ctx.bounded(load::run(probe, load, client, timeout)).await,
+        None => {
+            ctx.bounded(requests(probe, client, timeout, &redactor))
+                .await
+        }
+    }
 }
 
 /// The requests, one after the other; the gate's deadline is watched by
@@ -233,10 +419,14 @@ async fn requests(
     timeout: Duration,
     redactor: &Redactor,
 ) -> Attempt {
+    let mut first_status = None;
     let mut last = None;
     for number in 1..=probe.repeat {
         match request(probe, client).await {
-            Ok(received) => last = Some(received),
+            Ok(received) => {
+                first_status.get_or_insert(received.status);
+                last = Some(received);
+            }
             Err(error) => {
                 let (status, reason) = describe(&error, probe, timeout);
                 let reason = match probe.repeat {
@@ -248,12 +438,21 @@ async fn requests(
         }
     }
     let received = last.expect("repeat is at least 1");
-    let output = expect::summary(probe, &received, redactor);
-    let failures = probe.expect.check(&received);
-    match failures.is_empty() {
-        true => Attempt::passed().with_output(output),
-        false => Attempt::new(Status::Failed, failures.join("; ")).with_output(output),
+    let mut failures = probe.expect.check(&received);
+    if let (Some(rule), Some(first)) = (&probe.expect.first_status, first_status) {
+        failures.extend(expect::status("first_status", rule, first));
     }
+    let answer = capture::Answer {
+        body: Received {
+            noun: "body",
+            bytes: &received.body,
+            complete: received.complete,
+        },
+        headers: &received.headers,
+    };
+    let taken = capture::take_all(&probe.captures, answer, redactor);
+    let output = expect::summary(probe, &received, redactor);
+    capture::apply(Attempt::passed().with_failures(failures), taken).with_output(output)
 }
 
 /// One request, its response read up to the body limit.
@@ -419,7 +618,7 @@ impl Parse for HeaderValue {
     }
 }
 
-/// A count of 1 or more (`repeat`).
+/// A count of 1 or more (`repeat`, `load.requests`).
 fn at_least_one(source: &Source, what: &str, raw: &Spanned<i64>) -> Result<u32, Diagnostic> {
     u32::try_from(*raw.get_ref())
         .ok()
