@@ -212,9 +212,10 @@ pub fn take_all(
 /// need it, when it passed; a capture that found nothing fails it.
 pub fn apply(attempt: Attempt, (values, missed): (Captured, Option<Missed>)) -> Attempt {
     match missed {
-        Some((reason, failure)) if attempt.status == Status::Passed => {
-            Attempt::new(Status::Failed, reason).with_record(failure)
-        }
+        Some((reason, failure)) if attempt.status == Status::Passed => Attempt {
+            exit_code: attempt.exit_code,
+            ..Attempt::new(Status::Failed, reason).with_record(failure)
+        },
         Some((_, failure)) => attempt.with_failures(vec![failure]),
         None => Attempt {
             captures: values,

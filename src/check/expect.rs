@@ -217,6 +217,11 @@ impl JsonExpect {
         value: &Spanned<toml::Value>,
     ) -> Result<JsonExpect, Diagnostic> {
         let at = |message: String| source.diagnostic(value.span(), message);
+        if has_non_finite(value.get_ref()) {
+            return Err(at(
+                "`nan` and `inf` are no JSON values: expect a number, or use `lt`/`gt`".to_owned(),
+            ));
+        }
         let json = json_value(value.get_ref());
         let mut interpolated = false;
         for_each_string(&json, &mut |text| {
@@ -369,13 +374,19 @@ fn contains(received: Received, needle: &Placed<String>) -> Option<Failure> {
     })
 }
 
+/// Absence can only be seen in a text read whole: in one read in part,
+/// the text may be in the rest.
 fn not_contains(received: Received, needle: &Placed<String>) -> Option<Failure> {
-    let at = find(received.bytes, &needle.value)?;
-    Some(needle.failure(
-        received.noun,
-        format!("without {}", quoted(&needle.value)),
-        around(received.bytes, at, needle.value.len()),
-    ))
+    let expected = format!("without {}", quoted(&needle.value));
+    let actual = match find(received.bytes, &needle.value) {
+        Some(at) => around(received.bytes, at, needle.value.len()),
+        None if !received.complete => format!(
+            "more than {} KiB, not read whole, so the text may be in the rest",
+            received.bytes.len() / 1024
+        ),
+        None => return None,
+    };
+    Some(needle.failure(received.noun, expected, actual))
 }
 
 fn matches(received: Received, pattern: &Placed<Regex>) -> Option<Failure> {
@@ -475,6 +486,16 @@ fn json_pointer(source: &Source, raw: &Spanned<String>) -> Result<String, Diagno
         raw.span(),
         format!("invalid JSON pointer `{pointer}`: it starts with `/`, like `/{pointer}`"),
     ))
+}
+
+/// True when `value` holds a float JSON cannot write (`nan`, `inf`).
+fn has_non_finite(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::Float(f) => !f.is_finite(),
+        toml::Value::Array(items) => items.iter().any(has_non_finite),
+        toml::Value::Table(table) => table.values().any(has_non_finite),
+        _ => false,
+    }
 }
 
 /// A TOML value as the JSON value it stands for.

@@ -210,6 +210,7 @@ impl Predicate {
             (Predicate::Compare(..), Value::String(text)) if number(actual).is_some() => {
                 text.trim().to_owned()
             }
+            (Predicate::Type(_), Value::Null) => "null".to_owned(),
             (Predicate::Type(_), _) => format!("{} {}", type_name(actual), shown(actual)),
             _ => shown(actual),
         }

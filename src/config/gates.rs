@@ -9,7 +9,7 @@ use super::model::{Gate, Severity, Source};
 use super::raw::{RawGate, SpannedString};
 use super::template::{self, Delay, Template, Timeout};
 use super::{suggest, values};
-use crate::check::Check;
+use crate::check::{Check, command};
 
 /// The valid `severity` values.
 const SEVERITIES: [(&str, Severity); 2] = [("block", Severity::Block), ("warn", Severity::Warn)];
@@ -88,13 +88,9 @@ impl GateContext<'_> {
         match (present.next(), present.next()) {
             (Some(("run", check)), None) => check.load(self.source),
             (Some((kind, check)), None) => match raw.command_keys() {
-                Some((key, span)) => Err(self.source.diagnostic(
-                    span,
-                    format!(
-                        "`{key}` beside the check is for `run` gates; a `{kind}` gate's \
-                         expectations go inside it: `{kind} = {{ ..., expect = {{ ... }} }}`"
-                    ),
-                )),
+                Some((key, span)) => Err(self
+                    .source
+                    .diagnostic(span, command::beside_other_kind(key, kind))),
                 None => check.load(self.source),
             },
             (None, _) => {

@@ -48,7 +48,19 @@ fn annotation(gate: &GateRecord) -> String {
     let title = escape_property(&format!("{} ({})", gate.gate.name, gate.status.as_str()));
     let reason = gate.reason.as_deref().unwrap_or(gate.status.as_str());
     let message = escape_data(&format!("{}: {reason}", gate.gate.id));
-    format!("::{level} title={title}::{message}\n")
+    let place = gate.failures.first().and_then(|f| position(&f.at));
+    let place = place.map_or_else(String::new, |(file, line, col)| {
+        format!("file={},line={line},col={col},", escape_property(file))
+    });
+    format!("::{level} {place}title={title}::{message}\n")
+}
+
+/// `gates.toml:12:44` as its file, line and column.
+fn position(at: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = at.rsplitn(3, ':');
+    let (col, line, file) = (parts.next()?, parts.next()?, parts.next()?);
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (numeric(line) && numeric(col)).then_some((file, line, col))
 }
 
 /// Workflow command data: `%`, CR and LF escaped.
@@ -73,11 +85,21 @@ fn append(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{escape_data, escape_property};
+    use super::{escape_data, escape_property, position};
 
     #[test]
     fn workflow_commands_are_escaped() {
         assert_eq!(escape_data("50% done\nnext"), "50%25 done%0Anext");
         assert_eq!(escape_property("a: b, c"), "a%3A b%2C c");
+    }
+
+    #[test]
+    fn failures_point_at_their_place() {
+        assert_eq!(
+            position("ci/gates.toml:12:44"),
+            Some(("ci/gates.toml", "12", "44"))
+        );
+        assert_eq!(position("C:x:1:2"), Some(("C:x", "1", "2")));
+        assert_eq!(position("gates.toml"), None);
     }
 }

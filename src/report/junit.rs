@@ -24,6 +24,21 @@ pub fn render(report: &Report) -> String {
     junit.to_string().expect("a JUnit report serializes")
 }
 
+/// The text of a failure: each failed expectation and where it is written,
+/// then the output.
+fn description(gate: &GateRecord) -> String {
+    let failures = gate
+        .failures
+        .iter()
+        .map(|failure| format!("{failure}\n  --> {}\n", failure.at));
+    let mut text: String = failures.collect();
+    if !text.is_empty() && !gate.output.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(&gate.output);
+    text
+}
+
 /// `name` = the gate's name, `classname` = its id; failed, timed out and
 /// errored gates are failures, skipped, cancelled and pending ones skipped.
 fn test_case(gate: &GateRecord) -> TestCase {
@@ -39,8 +54,9 @@ fn test_case(gate: &GateRecord) -> TestCase {
         if let Some(reason) = &gate.reason {
             status.set_message(reason.as_str());
         }
-        if !gate.output.is_empty() {
-            status.set_description(gate.output.as_str());
+        let text = description(gate);
+        if !text.is_empty() {
+            status.set_description(text);
         }
     }
     let mut case = TestCase::new(gate.gate.name.as_str(), status);

@@ -39,7 +39,7 @@ pub struct RawExpect {
 
 /// `0` or `[0, 1]`.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "an exit code or a list of exit codes")]
 enum RawCodes {
     Code(i64),
     Codes(Vec<i64>),
@@ -48,8 +48,11 @@ enum RawCodes {
 /// A command's expectations, validated.
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
-    /// Written `exit_code`; `None`: 0.
+    /// With an `expect`: the exit codes that pass (written, else 0).
+    /// `None`: no `expect`, and an exit other than 0 fails as `exit status N`.
     exit_code: Option<Placed<Vec<i32>>>,
+    /// `exit_code` was written (it may then list 127).
+    written: bool,
     error_codes: Vec<i32>,
     output: TextExpect,
 }
@@ -67,7 +70,10 @@ fn codes(
         )
     };
     if codes.is_empty() {
-        return Err(invalid("list []".to_owned()));
+        return Err(source.diagnostic(
+            span,
+            "an empty list of exit codes: give at least one, like `[0, 1]`",
+        ));
     }
     codes
         .iter()
@@ -86,10 +92,34 @@ impl Expect {
         expect: Option<&Spanned<RawExpect>>,
         error_codes: Option<&Spanned<Vec<i64>>>,
     ) -> Result<Expect, Diagnostic> {
+        let error_span = error_codes.map_or(0..0, Spanned::span);
         let error_codes = match error_codes {
             Some(raw) => codes(source, raw.span(), raw.get_ref())?,
             None => Vec::new(),
         };
+        let written = expect.and_then(|raw| raw.get_ref().exit_code.as_ref());
+        let expected = match written {
+            Some(written) => {
+                let list = match written.get_ref() {
+                    RawCodes::Code(code) => vec![*code],
+                    RawCodes::Codes(list) => list.clone(),
+                };
+                (codes(source, written.span(), &list)?, written.span())
+            }
+            None => (vec![0], expect.map_or(error_span, Spanned::span)),
+        };
+        if let Some(both) = expected.0.iter().find(|code| error_codes.contains(code)) {
+            let what = match written {
+                Some(_) => "expected (`exit_code`)",
+                None => "what passes (the default `exit_code`)",
+            };
+            return Err(source.diagnostic(
+                expected.1.clone(),
+                format!(
+                    "exit code {both} is both {what} and an error (`error_codes`): keep it in one"
+                ),
+            ));
+        }
         let Some(raw) = expect else {
             return Ok(Expect {
                 error_codes,
@@ -97,26 +127,8 @@ impl Expect {
             });
         };
         let expect = raw.get_ref();
-        let exit_code = match &expect.exit_code {
-            Some(written) => {
-                let list = match written.get_ref() {
-                    RawCodes::Code(code) => vec![*code],
-                    RawCodes::Codes(list) => list.clone(),
-                };
-                let list = codes(source, written.span(), &list)?;
-                if let Some(both) = list.iter().find(|code| error_codes.contains(code)) {
-                    return Err(source.diagnostic(
-                        written.span(),
-                        format!(
-                            "exit code {both} is both expected (`exit_code`) and an error \
-                             (`error_codes`): keep it in one"
-                        ),
-                    ));
-                }
-                Some(Placed::new(list, source.place(&written.span())))
-            }
-            None => None,
-        };
+        // With an `expect`, the exit code is an expectation too: 0 unless written.
+        let exit_code = Some(Placed::new(expected.0, source.place(&expected.1)));
         let keys = TextKeys {
             contains: expect.output_contains.as_ref(),
             not_contains: expect.output_not_contains.as_ref(),
@@ -124,7 +136,7 @@ impl Expect {
             json: Some(&expect.output_json),
         };
         let output = TextExpect::load(source, keys)?;
-        if exit_code.is_none() && output.is_empty() {
+        if written.is_none() && output.is_empty() {
             return Err(source.diagnostic(
                 raw.span(),
                 "`expect` has nothing to check: give it `exit_code`, `output_contains`, \
@@ -133,6 +145,7 @@ impl Expect {
         }
         Ok(Expect {
             exit_code,
+            written: written.is_some(),
             error_codes,
             output,
         })
@@ -142,6 +155,7 @@ impl Expect {
     pub fn plan(&self, resolver: &Resolver) -> Result<Expectations, Error> {
         Ok(Expectations {
             exit_code: self.exit_code.clone(),
+            written: self.written,
             error_codes: self.error_codes.clone(),
             output: self.output.plan(resolver)?,
         })
@@ -152,6 +166,7 @@ impl Expect {
 #[derive(Debug, Clone, Default)]
 pub struct Expectations {
     exit_code: Option<Placed<Vec<i32>>>,
+    written: bool,
     error_codes: Vec<i32>,
     output: TextExpectations,
 }
@@ -196,7 +211,7 @@ impl Expectations {
             ));
         }
         let listed = expected.is_some_and(|codes| codes.value.contains(&code));
-        if code == COMMAND_NOT_FOUND && !listed {
+        if code == COMMAND_NOT_FOUND && !(listed && self.written) {
             return Attempt::error("command not found (exit status 127)".to_owned());
         }
         let attempt = match expected {
@@ -218,13 +233,20 @@ fn one_of(codes: &[i32]) -> String {
     codes.join(" or ")
 }
 
+/// Bytes of context kept before a text found in a stream.
+const CONTEXT: usize = 40;
+
 /// A text looked for across the chunks of a stream: the last bytes of each
-/// chunk are kept, so a text cut in two is found too.
+/// chunk are kept, so a text cut in two is found too, with what came
+/// before it.
 #[derive(Debug)]
 pub struct Search {
     needle: Vec<u8>,
-    /// The end of what was read, shorter than the needle.
+    /// The end of what was read: the needle's length less one, and the
+    /// context before it.
     carry: Vec<u8>,
+    /// Bytes read before `carry`.
+    dropped: usize,
     /// The text around the first place it was found.
     found: Option<String>,
 }
@@ -234,6 +256,7 @@ impl Search {
         Search {
             needle: needle.as_bytes().to_vec(),
             carry: Vec::new(),
+            dropped: 0,
             found: None,
         }
     }
@@ -248,10 +271,19 @@ impl Search {
             .windows(self.needle.len())
             .position(|w| w == self.needle.as_slice());
         match found {
-            Some(at) => self.found = Some(around(&window, at, self.needle.len())),
+            Some(at) => {
+                let context = around(&window, at, self.needle.len());
+                let cut = self.dropped > 0 && !context.starts_with('…');
+                self.found = Some(if cut {
+                    format!("…{context}")
+                } else {
+                    context
+                });
+            }
             None => {
-                let keep = self.needle.len() - 1;
-                self.carry = window[window.len().saturating_sub(keep)..].to_vec();
+                let keep = window.len().min(self.needle.len() - 1 + CONTEXT);
+                self.dropped += window.len() - keep;
+                self.carry = window[window.len() - keep..].to_vec();
             }
         }
     }

@@ -23,7 +23,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{Action, BoxFuture, Check, Probe, RawCheck};
+use super::{Action, BoxFuture, Check, Probe, RawCheck, capture};
 use crate::config::{Diagnostic, Source, SpannedString};
 use crate::error::Error;
 use crate::exec::output::{LineSplitter, Tail};
@@ -66,6 +66,25 @@ impl RawCheck for Keys<'_> {
             expect: Expect::load(source, self.expect, self.error_codes)?,
             outputs: Outputs::load(source, self.outputs)?,
         }))
+    }
+}
+
+/// The message for `key`, one of the keys beside `run`, given to a gate of
+/// another `kind`: where what it meant goes, if anywhere.
+pub fn beside_other_kind(key: &str, kind: &str) -> String {
+    let head = format!("`{key}` beside the check is for `run` gates");
+    let probe = !matches!(kind, "manual");
+    let captures = matches!(kind, "http" | "ws");
+    match key {
+        "expect" if probe => format!(
+            "{head}; a `{kind}` gate's expectations go inside it: \
+             `{kind} = {{ ..., expect = {{ ... }} }}`"
+        ),
+        "outputs" if captures => format!(
+            "{head}; a `{kind}` gate captures values inside it: \
+             `{kind} = {{ ..., capture = {{ NAME = {{ json = \"/pointer\" }} }} }}`"
+        ),
+        _ => format!("{head}; a `{kind}` gate has none"),
     }
 }
 
@@ -179,23 +198,16 @@ fn captured(
         output.push_str(&format!("\n{note}"));
     }
     let output = output.trim_start_matches('\n').to_owned();
-    match values {
+    let taken = match values {
         Ok(values) => {
             for (name, value) in &values {
                 ctx.redactor.learn(name, value);
             }
-            Attempt {
-                captures: values,
-                ..attempt.with_output(output)
-            }
+            (values, None)
         }
-        Err((reason, failure)) if attempt.status == crate::event::Status::Passed => {
-            Attempt::new(crate::event::Status::Failed, reason)
-                .with_record(failure)
-                .with_output(output)
-        }
-        Err((_, failure)) => attempt.with_failures(vec![failure]).with_output(output),
-    }
+        Err(missed) => (Vec::new(), Some(missed)),
+    };
+    capture::apply(attempt, taken).with_output(output)
 }
 
 /// Starts the command with stdout and stderr on one pipe, as its own

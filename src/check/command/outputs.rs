@@ -24,7 +24,8 @@ static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
 #[derive(Debug, Clone, Default)]
 pub struct Outputs {
     pub names: Vec<String>,
-    at: String,
+    /// Where each name is written (`gates.toml:12:44`).
+    places: Vec<String>,
 }
 
 impl Outputs {
@@ -37,6 +38,7 @@ impl Outputs {
             return Ok(Outputs::default());
         };
         let mut names: Vec<String> = Vec::new();
+        let mut places = Vec::new();
         for name in raw.get_ref() {
             let text = name.get_ref();
             let error = |message: String| source.diagnostic(name.span(), message);
@@ -50,11 +52,9 @@ impl Outputs {
                 return Err(error(format!("output `{text}` is listed twice")));
             }
             names.push(text.clone());
+            places.push(source.place(&name.span()));
         }
-        Ok(Outputs {
-            names,
-            at: source.place(&raw.span()),
-        })
+        Ok(Outputs { names, places })
     }
 }
 
@@ -89,7 +89,7 @@ impl OutputFile {
             })
             .collect();
         let mut values = Vec::new();
-        for name in &outputs.names {
+        for (name, at) in outputs.names.iter().zip(&outputs.places) {
             match written.iter().rev().find(|(n, _)| n == name) {
                 Some((_, value)) if !value.is_empty() => values.push((name.clone(), value.clone())),
                 found => {
@@ -102,7 +102,7 @@ impl OutputFile {
                         expect: format!("output {name}"),
                         expected: format!("a line {name}=value in ${VARIABLE}"),
                         actual: actual.to_owned(),
-                        at: outputs.at.clone(),
+                        at: at.clone(),
                     };
                     return (Err((reason, failure)), notes);
                 }

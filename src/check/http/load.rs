@@ -92,7 +92,7 @@ fn judge(expect: &Expectations, load: Load, tally: Tally) -> Attempt {
         })
         .collect();
     if let Some(max) = &expect.max_time {
-        failures.extend(exceeds(max, "max", figures.max, max.value));
+        failures.extend(exceeds(max, "max_time", figures.max, max.value));
     }
     if let Some(allowed) = &expect.error_rate {
         if rate > allowed.value {
@@ -169,7 +169,8 @@ impl Figures {
     }
 
     fn stats(&self, requests: u64, errors: u64) -> Stats {
-        let whole = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        // Rounded, as the output line rounds them.
+        let whole = |d: Duration| (d.as_secs_f64() * 1000.0).round() as u64;
         Stats {
             requests,
             errors,

@@ -93,7 +93,10 @@ struct RawExpect {
 /// A header's expectation: a regex its value matches, or `false` (absent)
 /// or `true` (present, whatever its value).
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a regex its value must match, `false` (absent) or `true` (present)"
+)]
 enum RawHeaderRule {
     Matches(String),
     Present(bool),
@@ -101,7 +104,10 @@ enum RawHeaderRule {
 
 /// `status = 200`, `[301, 308]` or `"2xx"`.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a status code, a list of codes, or a class like \"2xx\""
+)]
 pub enum RawStatus {
     Code(i64),
     Codes(Vec<i64>),
@@ -165,8 +171,9 @@ impl Raw {
                 ),
             ));
         }
-        match (&expect.first_status, &self.repeat) {
-            (Some(first), None) => Err(source.diagnostic(
+        let repeated = self.repeat.as_ref().is_some_and(|r| *r.get_ref() >= 2);
+        match (&expect.first_status, repeated) {
+            (Some(first), false) => Err(source.diagnostic(
                 first.span(),
                 "`first_status` checks the first of `repeat` requests: give the gate \
                  `repeat = N` (2 or more), or check one response with `status`",
