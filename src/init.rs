@@ -35,6 +35,9 @@ fn starter(template: Template) -> Starter {
             variables: &[
                 ("ADMIN_TOKEN", "admin-health"),
                 ("PUBLIC_IP", "dns-records"),
+                ("SMOKE_EMAIL", "smoke-login"),
+                ("SMOKE_PASSWORD", "smoke-login"),
+                ("PROMETHEUS_URL", "uptime"),
             ],
         },
         Template::Node => Starter {
@@ -145,7 +148,13 @@ mod tests {
     fn environment(variables: &[&str]) -> Environment {
         variables
             .iter()
-            .map(|name| (name.to_string(), "value-of-test".to_owned()))
+            .map(|name| {
+                let value = match name.ends_with("_URL") {
+                    true => "http://value-of-test",
+                    false => "value-of-test",
+                };
+                (name.to_string(), value.to_owned())
+            })
             .collect()
     }
 
@@ -205,7 +214,10 @@ mod tests {
             text,
             "wrote gates.toml (python template, 26 gates); try: gate check && gate run --dry-run\n\
              note: set ADMIN_TOKEN first: gate `admin-health` reads it\n\
-             note: set PUBLIC_IP first: gate `dns-records` reads it\n"
+             note: set PUBLIC_IP first: gate `dns-records` reads it\n\
+             note: set SMOKE_EMAIL first: gate `smoke-login` reads it\n\
+             note: set SMOKE_PASSWORD first: gate `smoke-login` reads it\n\
+             note: set PROMETHEUS_URL first: gate `uptime` reads it\n"
         );
     }
 
