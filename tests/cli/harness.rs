@@ -575,6 +575,25 @@ fn the_rfc3339_checker_can_fail() {
     assert!(!is_rfc3339("2026-11-22T14:00:00"));
 }
 
+/// Where `needle` first starts in `config`, as `line:col` (both from 1, the
+/// column in characters): what a failure's `at` names after the file.
+#[track_caller]
+pub fn place(config: &str, needle: &str) -> String {
+    let start = config
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} is not in the config:\n{config}"));
+    let before = &config[..start];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("{line}:{column}")
+}
+
+#[test]
+fn places_count_lines_and_columns_from_one() {
+    assert_eq!(place("a = 1\nb = \"x\"\n", "\"x\""), "2:5");
+    assert_eq!(place("a = 1", "a"), "1:1");
+}
+
 /// `text` with every duration gate prints (`0ms`, `42ms`, `1.00s`, `0s`,
 /// `1m02s`) written as `<time>`, so a whole screen can be compared.
 pub fn without_times(text: &str) -> String {

@@ -183,6 +183,9 @@ fn every_template_dry_runs_with_its_variables_set() {
             ("API_URL", "https://api.shop.test"),
             ("PUBLIC_HOST", "shop.test"),
             ("PUBLIC_IP", "203.0.113.10"),
+            ("SMOKE_EMAIL", "smoke@shop.test"),
+            ("SMOKE_PASSWORD", "sm0ke-passw0rd"),
+            ("PROMETHEUS_URL", "http://prometheus.shop.test:9090"),
         ],
     )
     .code(0)
@@ -192,11 +195,14 @@ fn every_template_dry_runs_with_its_variables_set() {
     .stdout_has("ws ws://127.0.0.1:8000/ws")
     .stdout_has("dns A shop.test\n")
     .stdout_has("coverage (after migrations)")
-    .stdout_lacks("s3cr3t-token");
+    .stdout_has("smoke-login (after health)  POST https://api.shop.test/api/auth/login")
+    .stdout_has("uptime  GET http://prometheus.shop.test:9090/api/v1/query?query=")
+    .stdout_lacks("s3cr3t-token")
+    .stdout_lacks("sm0ke-passw0rd");
     dry_run("node", &[("PUBLIC_HOST", "shop.test")])
         .code(0)
         .stdout_has("tls shop.test:443")
-        .stdout_has("npm audit --audit-level=high")
+        .stdout_has("npm audit --json")
         .stdout_has("tcp shop.test:27017, expected closed")
         .stdout_has("tcp 127.0.0.1:6379\n")
         .stdout_has("ws ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket");

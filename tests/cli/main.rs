@@ -2,14 +2,18 @@
 
 mod harness;
 
+mod captures;
 mod ci;
+mod commands;
 mod config_errors;
 mod dns;
 mod example;
 mod execution;
+mod expectations;
 mod http;
 mod init;
 mod kinds;
+mod load;
 mod notify;
 mod processes;
 mod reports;

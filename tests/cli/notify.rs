@@ -224,12 +224,13 @@ fn secrets_are_masked_in_the_payload() {
     let body = posted(&server, &run);
     let raw = server.last_request("/hook").body_text();
     assert!(!raw.contains(TOKEN), "body: {raw}");
-    assert_eq!(body["failed"][0]["reason"], "body does not contain \"***\"");
+    let reason = r#"expected body containing "***", got "all systems go""#;
+    assert_eq!(body["failed"][0]["reason"], reason);
     assert!(
         body["text"]
             .as_str()
             .unwrap()
-            .contains("health (body does not contain \"***\")"),
+            .contains(&format!("health ({reason})")),
         "text: {}",
         body["text"]
     );

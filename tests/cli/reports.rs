@@ -117,6 +117,7 @@ fn the_json_report_has_every_gate_field() {
                 "attempts",
                 "duration_ms",
                 "exit_code",
+                "failures",
                 "id",
                 "kind",
                 "name",
@@ -124,6 +125,7 @@ fn the_json_report_has_every_gate_field() {
                 "reason",
                 "section",
                 "severity",
+                "stats",
                 "status",
                 "tags"
             ],
@@ -133,6 +135,8 @@ fn the_json_report_has_every_gate_field() {
         assert!(gate["attempts"].is_u64(), "{gate}");
         assert!(gate["tags"].is_array(), "{gate}");
         assert!(gate["output"].is_string(), "{gate}");
+        assert!(gate["failures"].is_array(), "{gate}");
+        assert_eq!(gate["stats"], Value::Null, "no load gate: {gate}");
         assert!(gate["section"].is_string() || gate["section"].is_null());
         match gate["status"].as_str().unwrap() {
             "passed" => assert_eq!(gate["reason"], Value::Null, "{gate}"),
@@ -149,6 +153,7 @@ fn the_json_report_has_every_gate_field() {
     assert_eq!(build["status"], "passed");
     assert_eq!(build["reason"], Value::Null);
     assert_eq!(build["output"], "");
+    assert_eq!(build["failures"], serde_json::json!([]));
 
     let unit = run.gate("unit");
     assert_eq!(unit["severity"], "warn");

@@ -3,7 +3,7 @@
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Test;
-use crate::harness::without_times;
+use crate::harness::{place, without_times};
 use crate::servers::dns::DnsServer;
 use crate::servers::tcp::LineServer;
 use crate::servers::tls::closed_port;
@@ -75,10 +75,12 @@ dns = {{ name = "api.example.com", server = "{dns}", expect = {{ contains = "203
         }
         text
     };
-    let checklist = r#"
+    let checklist = format!(
+        r#"
 Redis
   ✗ Redis password set (redis-requires-auth)              <time>
-      failed: answer does not contain "NOAUTH"
+      failed: expected answer containing "NOAUTH", got "+PONG\r\n"
+        --> gates.toml:{noauth}
       │ connected to 127.0.0.1:REDIS in <time>
       │ sent 6 bytes
       │ received 7 bytes (then nothing for <time>)
@@ -97,10 +99,14 @@ Verification
       │ unauthorized
   ✗ DNS records updated (dns-updated)                     <time>
       failed: A records 198.51.100.1 do not contain 203.0.113.10
+        --> gates.toml:{new_address}
       │ A api.example.com @127.0.0.1:DNS -> 198.51.100.1 in <time>
 
 FAIL: 5 gates in <time>: 1 passed, 4 failed
-"#;
+"#,
+        noauth = place(&config, "\"NOAUTH\""),
+        new_address = place(&config, "\"203.0.113.10\""),
+    );
     let full = screen(&["--color", "never", "run"]);
     let (progress, rest) = full
         .split_once("\n\n")

@@ -504,6 +504,6 @@ fn a_secret_with_quotes_is_masked_in_a_json_expectation() {
         .args(&["run", "--json", "report.json"])
         .run()
         .code(1)
-        .stdout_has("expected JSON /s = \"***\"");
+        .stdout_has("expected json /s = \"***\", got \"x\"");
     assert_hidden(&run, "ab\"cd");
 }

@@ -130,7 +130,11 @@ fn redis_without_a_password_fails_the_noauth_check() {
         ),
         1,
     );
-    assert_ended(&gate, "failed", "answer does not contain \"NOAUTH\"");
+    assert_ended(
+        &gate,
+        "failed",
+        r#"expected answer containing "NOAUTH", got "+PONG\r\n""#,
+    );
     assert!(
         gate["output"]
             .as_str()
@@ -153,7 +157,7 @@ fn an_answer_is_matched_against_a_regex() {
     assert_ended(
         &run_gate(&fields(r"^SSH-1\."), 1),
         "failed",
-        r"answer does not match /^SSH-1\./",
+        r#"expected answer matching /^SSH-1\./, got "SSH-2.0-OpenSSH_9.6\r\n""#,
     );
 }
 
@@ -171,7 +175,11 @@ fn an_answer_is_read_to_its_end_before_a_regex_is_checked() {
         ),
         1,
     );
-    assert_ended(&gate, "failed", r"answer does not match /^\+OK$/");
+    assert_ended(
+        &gate,
+        "failed",
+        r#"expected answer matching /^\+OK$/, got "+OK\r\n-ERR boom\r\n""#,
+    );
     assert!(
         gate["output"]
             .as_str()
@@ -328,7 +336,10 @@ fn at_most_64_kib_of_an_answer_is_read() {
     assert_ended(
         &gate,
         "failed",
-        "answer does not contain \"OK\" (in its first 64 KiB)",
+        &format!(
+            "expected answer containing \"OK\", got \"{}\"… (only its first 64 KiB read)",
+            "x".repeat(80)
+        ),
     );
     assert!(
         gate["output"]

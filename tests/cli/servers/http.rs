@@ -20,9 +20,10 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// A request as the server read it.
 #[derive(Debug, Clone)]
@@ -513,6 +514,107 @@ fn reason(status: u16) -> &'static str {
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Status",
+    }
+}
+
+/// Counts the requests a handler holds at once, for a `load` of `requests`
+/// at most `concurrency` at once: each request is held until as many are in
+/// flight as such a load keeps outstanding (`concurrency`, or at the end the
+/// requests not yet answered), then that whole batch is held a moment more
+/// (`GRACE`, for a request too many to be seen) and answered. A client that
+/// keeps fewer in flight than it should is not waited for long: after
+/// [`InFlight::GIVE_UP`] no request waits any more, and [`InFlight::max`]
+/// tells.
+///
+/// ```ignore
+/// let in_flight = InFlight::new(12, 4);
+/// let server = HttpServer::start({
+///     let in_flight = Arc::clone(&in_flight);
+///     move |_| { in_flight.hold(); Response::ok("ok") }
+/// });
+/// ```
+pub struct InFlight {
+    requests: usize,
+    concurrency: usize,
+    /// Requests being held now.
+    now: AtomicUsize,
+    /// The most ever held at once.
+    max: AtomicUsize,
+    batches: Mutex<Batches>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct Batches {
+    /// Requests that came in, numbered from 1 in order of arrival.
+    arrived: usize,
+    /// Requests let go after being held.
+    answered: usize,
+    /// Every request that arrived up to this number is let go.
+    released: usize,
+    /// True once a request waited [`InFlight::GIVE_UP`]: none waits any more.
+    gave_up: bool,
+}
+
+impl InFlight {
+    /// How long a request waits for the others of its batch.
+    pub const GIVE_UP: Duration = Duration::from_secs(3);
+    /// How long a complete batch is still held, for a request too many to
+    /// come in while it is.
+    const GRACE: Duration = Duration::from_millis(25);
+
+    pub fn new(requests: usize, concurrency: usize) -> Arc<InFlight> {
+        Arc::new(InFlight {
+            requests,
+            concurrency,
+            now: AtomicUsize::new(0),
+            max: AtomicUsize::new(0),
+            batches: Mutex::new(Batches::default()),
+            changed: Condvar::new(),
+        })
+    }
+
+    /// Holds the calling request until its batch is complete.
+    pub fn hold(&self) {
+        let mut batches = self.batches.lock().unwrap();
+        batches.arrived += 1;
+        let ticket = batches.arrived;
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max.fetch_max(now, Ordering::SeqCst);
+        let outstanding = self
+            .concurrency
+            .min(self.requests.saturating_sub(batches.answered));
+        if now >= outstanding {
+            batches.released = batches.arrived;
+            self.changed.notify_all();
+        }
+        let deadline = std::time::Instant::now() + InFlight::GIVE_UP;
+        while ticket > batches.released && !batches.gave_up {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                batches.gave_up = true;
+                self.changed.notify_all();
+                break;
+            }
+            batches = self.changed.wait_timeout(batches, left).unwrap().0;
+        }
+        drop(batches);
+        // Still counted as in flight: a request the client should not have
+        // sent yet comes in meanwhile, and `max` shows it.
+        std::thread::sleep(InFlight::GRACE);
+        let mut batches = self.batches.lock().unwrap();
+        batches.answered += 1;
+        self.now.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// The most requests held at once.
+    pub fn max(&self) -> usize {
+        self.max.load(Ordering::SeqCst)
+    }
+
+    /// Whether some request waited in vain for its batch.
+    pub fn gave_up(&self) -> bool {
+        self.batches.lock().unwrap().gave_up
     }
 }
 
