@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Helpers shared by bench/run.sh and bench/http.sh (sourced, not run).
+# Helpers shared by bench/run.sh, bench/http.sh and bench/load.sh (sourced,
+# not run). The nginx helpers read HOST, WORK, NGINX and CURL, and set PORT
+# and NGINX_PID.
 
 say() { printf '%s\n' "$*"; }
 
 # Quote one word for hyperfine -N (which splits commands like a POSIX shell).
 q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+
+# One command line for hyperfine -N, each word quoted.
+cmdline() {
+    local out="" w
+    for w in "$@"; do out+="$(q "$w") "; done
+    printf '%s' "${out% }"
+}
 
 # CPU seconds spent by the whole machine so far (all cores, busy time only).
 cpu_busy_s() {
@@ -33,4 +42,87 @@ find_gate() {
         say "gate binary '$GATE' not found: skipping gate (build it: cargo build --release)"
         GATE=""
     fi
+}
+
+# ------------------------------------------------------------------ nginx
+
+# CPU seconds (user + system) used so far by nginx: its master and workers.
+server_cpu_s() {
+    local pids pid
+    pids=$(ps -o pid= --ppid "$NGINX_PID" 2>/dev/null || true)
+    # shellcheck disable=SC2086
+    for pid in $NGINX_PID $pids; do cat "/proc/$pid/stat" 2>/dev/null || true; done |
+        awk -v hz="$(getconf CLK_TCK)" '{s += $14 + $15} END {printf "%.2f\n", s / hz}'
+}
+
+# A free TCP port on 127.0.0.1 (the kernel picks it; nginx binds it right after).
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+write_nginx_conf() { # dir port
+    local dir=$1 port=$2
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<EOF
+# Minimal server for the bench scripts: every path answers 200 "ok".
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    access_log off;
+    default_type text/plain;
+    keepalive_timeout 60s;
+    keepalive_requests 100000;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+
+    server {
+        listen $HOST:$port;
+        location / {
+            return 200 "ok\n";
+        }
+    }
+}
+EOF
+}
+
+# Starts nginx on a free port (a few tries, in case another process took the
+# port first) and waits until it answers. Sets PORT and NGINX_PID.
+start_server() {
+    local dir=$WORK/nginx try i
+    mkdir -p "$dir"
+    for try in 1 2 3 4 5; do
+        PORT=$(free_port)
+        write_nginx_conf "$dir" "$PORT"
+        "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout" 2>&1 &
+        NGINX_PID=$!
+        for ((i = 0; i < 50; i++)); do
+            if "$CURL" -sf -o /dev/null --max-time 1 "http://$HOST:$PORT/ready"; then
+                say "nginx: listening on $HOST:$PORT (pid $NGINX_PID, worker_processes 1, keepalive on)"
+                return 0
+            fi
+            kill -0 "$NGINX_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -QUIT "$NGINX_PID" 2>/dev/null || true
+        wait "$NGINX_PID" 2>/dev/null || true
+        NGINX_PID=""
+        say "nginx: could not start on port $PORT (try $try): $(tail -n 2 "$dir/error.log" "$dir/stdout" 2>/dev/null | grep -v '^==' | tr '\n' ' ')"
+    done
+    say "nginx would not start: giving up"
+    exit 1
 }

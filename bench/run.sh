@@ -56,12 +56,6 @@ RESULTS=$WORK/results.tsv   # scenario, tool, median_s, peak_kib, note
 # ---------------------------------------------------------------- helpers
 
 
-cmdline() {
-    local out="" w
-    for w in "$@"; do out+="$(q "$w") "; done
-    printf '%s' "${out% }"
-}
-
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
 
