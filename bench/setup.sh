@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the tools that bench/run.sh and bench/http.sh compare gate against.
+# Install the tools that bench/run.sh, bench/http.sh and bench/load.sh
+# compare gate against.
 # This is the only bench script that touches the network:
 #   - hyperfine, GNU time, make, nginx and curl from Debian's packages
 #     (apt-get, needs root),
@@ -7,7 +8,8 @@
 #   - go-task from PyPI (go-task-bin) into a venv at bench/.tools/venv,
 #   - hurl 8.0.1 from crates.io, built with cargo into bench/.tools/hurl
 #     (needs Debian's libclang-dev, libcurl4-openssl-dev, libxml2-dev and
-#     pkg-config; several minutes on 2 cores).
+#     pkg-config; several minutes on 2 cores),
+#   - oha 1.16.0 from crates.io, built with cargo into bench/.tools/oha.
 # run.sh and http.sh look for the tools there and never download anything.
 set -euo pipefail
 
@@ -72,6 +74,25 @@ install_hurl() {
     "$HURL" --version | head -n 1
 }
 
+# oha (the load generator bench/load.sh compares with), built the same way.
+OHA_VERSION=1.16.0
+OHA=$TOOLS/oha/bin/oha
+install_oha() {
+    if [[ -x $OHA ]] && "$OHA" --version | grep -q " $OHA_VERSION$"; then
+        log "oha: $("$OHA" --version) already in bench/.tools/oha"
+        return
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        log "oha: cargo not found, skipping (install Rust first)"
+        return
+    fi
+    log "oha: cargo install oha --version $OHA_VERSION --root bench/.tools/oha (about 13 minutes)"
+    CARGO_TARGET_DIR="$TOOLS/cargo-target" \
+        cargo install oha --version "$OHA_VERSION" --locked --root "$TOOLS/oha"
+    rm -rf "$TOOLS/cargo-target"
+    "$OHA" --version
+}
+
 install_lefthook() {
     if ! command -v npm >/dev/null 2>&1; then
         log "lefthook: npm not found, skipping (install Node.js and npm first)"
@@ -100,4 +121,5 @@ install_apt
 install_lefthook
 install_go_task
 install_hurl
-log "done; now: cargo build --release && bash bench/run.sh && bash bench/http.sh"
+install_oha
+log "done; now: cargo build --release && bash bench/run.sh && bash bench/http.sh && bash bench/load.sh"
