@@ -460,16 +460,21 @@ fn write_response(
         head.push_str("Connection: close\r\n");
     }
     head.push_str("\r\n");
-    writer.write_all(head.as_bytes())?;
+    let mut head = head.into_bytes();
     if request.method == "HEAD" {
+        writer.write_all(&head)?;
         return writer.flush();
     }
     match &response.body {
         Body::Bytes(bytes) => {
-            writer.write_all(bytes)?;
+            // One write, as servers send a small answer: a client that reads
+            // the head finds the body with it.
+            head.extend_from_slice(bytes);
+            writer.write_all(&head)?;
             shared.sent.fetch_add(bytes.len() as u64, Ordering::SeqCst);
         }
         Body::Streamed { prefix, length } => {
+            writer.write_all(&head)?;
             writer.write_all(prefix)?;
             shared.sent.fetch_add(prefix.len() as u64, Ordering::SeqCst);
             let filler = [b'.'; 64 * 1024];
@@ -482,6 +487,7 @@ fn write_response(
             }
         }
         Body::Stalled { prefix, .. } => {
+            writer.write_all(&head)?;
             writer.write_all(prefix)?;
             writer.flush()?;
             shared.sent.fetch_add(prefix.len() as u64, Ordering::SeqCst);
