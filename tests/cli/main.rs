@@ -22,6 +22,7 @@ mod secrets;
 mod selection;
 mod servers;
 mod tcp;
+mod templates;
 mod tls;
 mod ws;
 

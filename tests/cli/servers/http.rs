@@ -31,6 +31,8 @@ pub struct Request {
     pub method: String,
     /// The request target without its query string.
     pub path: String,
+    /// The query string as sent (still percent-encoded), "" without one.
+    pub query: String,
     /// Names as sent; look them up with [`Request::header`].
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -402,7 +404,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut parts = line.split_whitespace();
     let method = parts.next()?.to_owned();
     let target = parts.next()?;
-    let path = target.split_once('?').map_or(target, |(path, _)| path);
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let mut headers = Vec::new();
     loop {
         let mut line = String::new();
@@ -419,6 +421,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut request = Request {
         method,
         path: path.to_owned(),
+        query: query.to_owned(),
         headers,
         body: Vec::new(),
         number: 0,

@@ -1,0 +1,742 @@
+//! The gates of the templates `gate init` writes, run as written against
+//! local stand-ins: the python template's smoke chain against an API,
+//! its monitoring gates against a fake Prometheus, `rate-limit` and
+//! `response-time` against servers that limit and fail, and `pip-audit`
+//! (python) and `npm-audit` (node) against fake tools first on PATH. Each
+//! gate passes where its checklist item is met and fails where it is not.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+use crate::Test;
+use crate::harness::{Run, assert_ended, assert_hidden};
+use crate::servers::http::{HttpServer, Request, Response};
+
+/// A test directory whose gates.toml is the `template` `gate init` wrote.
+fn project(template: &str) -> Test {
+    let test = Test::new();
+    let file = test.path().join("gates.toml");
+    Test::new()
+        .args(&["init", "--template", template, file.to_str().unwrap()])
+        .run()
+        .code(0);
+    test
+}
+
+/// `gate run ID --format json` in `test`, expecting exit `code`.
+#[track_caller]
+fn run(test: Test, id: &str, code: i32) -> Run {
+    test.args(&["run", id, "--format", "json"]).run().code(code)
+}
+
+/// A failure record as the JSON report writes it.
+fn record(expect: &str, expected: &str, actual: &str, at: &str) -> Value {
+    json!({"expect": expect, "expected": expected, "actual": actual, "at": at})
+}
+
+/// `gates.toml:LINE:COL` of the first `needle` after the header `[gates.ID`.
+#[track_caller]
+fn at(config: &str, id: &str, needle: &str) -> String {
+    let start = config
+        .find(&format!("[gates.{id}"))
+        .unwrap_or_else(|| panic!("no gate {id} in the template"));
+    let offset = config[start..]
+        .find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} after [gates.{id}]"));
+    let before = &config[..start + offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("gates.toml:{line}:{column}")
+}
+
+/// Asserts that `gate` passed with no reason and no failure record.
+#[track_caller]
+fn assert_passed(gate: &Value) {
+    assert_eq!(gate["status"], "passed", "{gate:#}");
+    assert_eq!(gate["reason"], Value::Null, "{gate:#}");
+    assert_eq!(gate["failures"], json!([]), "{gate:#}");
+}
+
+/// Asserts that `gate` failed with exactly the one failure `record`, and
+/// that its reason is the record's one-line form.
+#[track_caller]
+fn assert_failed_with(gate: &Value, record: Value) {
+    let reason = format!(
+        "expected {} {}, got {}",
+        record["expect"].as_str().unwrap(),
+        record["expected"].as_str().unwrap(),
+        record["actual"].as_str().unwrap()
+    );
+    assert_eq!(gate["failures"], json!([record]), "{gate:#}");
+    assert_ended(gate, "failed", &reason);
+}
+
+// --- Smoke tests -------------------------------------------------------------
+
+const EMAIL: &str = "smoke@example.com";
+/// The smoke account's password (SMOKE_PASSWORD).
+const PASSWORD: &str = "pw-9c41e7b2d0";
+/// The token the login hands out.
+const TOKEN: &str = "tok-5e0a17d3c8f6";
+const ARTWORK_ID: u64 = 7;
+const BID_ID: u64 = 42;
+const BIDS: &str = "/api/artworks/7/bids";
+
+fn authorized(request: &Request) -> bool {
+    request.header("authorization") == Some(format!("Bearer {TOKEN}").as_str())
+}
+
+fn body_json(request: &Request) -> Value {
+    serde_json::from_slice(&request.body).unwrap_or(Value::Null)
+}
+
+fn created(body: &str) -> Response {
+    Response::status(201)
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+}
+
+/// What the stand-in API gets wrong, if anything.
+#[derive(Clone, Copy, PartialEq)]
+enum Api {
+    Behaves,
+    /// The login answers 200 without an access token.
+    LoginWithoutToken,
+    /// POST /api/bids answers 201 with an id, but the bid is not kept.
+    BidsNotRecorded,
+}
+
+/// The python template's smoke path: `/health`; the login hands out
+/// [`TOKEN`] for [`EMAIL`] and [`PASSWORD`]; with that token, an artwork
+/// (id 7) is created, a bid of 10 on artwork 7 is placed (id 42), and the
+/// artwork's bids list it once placed. A request without the token gets
+/// 401; a bid on another artwork, 422.
+fn api(api: Api) -> HttpServer {
+    let recorded = Arc::new(AtomicUsize::new(0));
+    let kept = Arc::clone(&recorded);
+    HttpServer::new()
+        .route("/health", Response::json(r#"{"status": "ok"}"#))
+        .handle("/api/auth/login", move |request| {
+            let body = body_json(request);
+            if request.method != "POST" || body != json!({"email": EMAIL, "password": PASSWORD}) {
+                return Response::status(401);
+            }
+            match api {
+                Api::LoginWithoutToken => Response::json(r#"{"token_type": "bearer"}"#),
+                _ => Response::json(&format!(
+                    r#"{{"access_token": "{TOKEN}", "token_type": "bearer"}}"#
+                )),
+            }
+        })
+        .handle("/api/artworks", |request| {
+            match request.method == "POST" && authorized(request) {
+                true => created(&format!(
+                    r#"{{"id": {ARTWORK_ID}, "title": "gate smoke test"}}"#
+                )),
+                false => Response::status(401),
+            }
+        })
+        .handle("/api/bids", move |request| {
+            if request.method != "POST" || !authorized(request) {
+                return Response::status(401);
+            }
+            if body_json(request) != json!({"artwork_id": ARTWORK_ID, "amount": 10}) {
+                return Response::status(422);
+            }
+            if api != Api::BidsNotRecorded {
+                kept.fetch_add(1, Ordering::SeqCst);
+            }
+            created(&format!(r#"{{"id": {BID_ID}, "amount": 10}}"#))
+        })
+        .handle(BIDS, move |request| {
+            if !authorized(request) {
+                return Response::status(401);
+            }
+            match recorded.load(Ordering::SeqCst) {
+                0 => Response::json("[]"),
+                _ => Response::json(&format!(r#"[{{"id": {BID_ID}, "amount": 10}}]"#)),
+            }
+        })
+        .start()
+}
+
+/// `gate run smoke-bid-recorded` (and what it needs) against `server`,
+/// with the JSON report on stdout and in report.json.
+#[track_caller]
+fn smoke(server: &HttpServer, code: i32) -> Run {
+    project("python")
+        .env("API_URL", &server.url(""))
+        .env("SMOKE_EMAIL", EMAIL)
+        .env("SMOKE_PASSWORD", PASSWORD)
+        .args(&[
+            "run",
+            "smoke-bid-recorded",
+            "--format",
+            "json",
+            "--json",
+            "report.json",
+        ])
+        .run()
+        .code(code)
+}
+
+const CHAIN: [&str; 5] = [
+    "health",
+    "smoke-login",
+    "smoke-artwork",
+    "smoke-bid",
+    "smoke-bid-recorded",
+];
+
+#[test]
+fn the_smoke_chain_passes_against_an_api_that_behaves() {
+    let server = api(Api::Behaves);
+    let run = smoke(&server, 0);
+    assert_eq!(run.ids(), CHAIN);
+    for id in CHAIN {
+        assert_passed(&run.gate(id));
+    }
+    for path in ["/api/auth/login", "/api/artworks", "/api/bids", BIDS] {
+        assert_eq!(server.hits(path), 1, "{path}");
+    }
+}
+
+#[test]
+fn the_smoke_chain_sends_the_login_token_as_the_bearer_of_every_later_step() {
+    let server = api(Api::Behaves);
+    smoke(&server, 0);
+    let login = server.last_request("/api/auth/login");
+    assert_eq!(login.header("content-type"), Some("application/json"));
+    assert_eq!(login.header("authorization"), None);
+    assert_eq!(
+        body_json(&login),
+        json!({"email": EMAIL, "password": PASSWORD})
+    );
+    let bearer = format!("Bearer {TOKEN}");
+    for path in ["/api/artworks", "/api/bids", BIDS] {
+        let request = server.last_request(path);
+        assert_eq!(
+            request.header("authorization"),
+            Some(bearer.as_str()),
+            "{path}"
+        );
+    }
+    assert_eq!(server.last_request(BIDS).method, "GET");
+    assert_eq!(
+        body_json(&server.last_request("/api/bids")),
+        json!({"artwork_id": ARTWORK_ID, "amount": 10})
+    );
+}
+
+#[test]
+fn the_smoke_token_and_password_appear_in_no_output() {
+    let server = api(Api::Behaves);
+    let run = smoke(&server, 0);
+    assert!(run.exists("report.json"));
+    assert_hidden(&run, TOKEN);
+    assert_hidden(&run, PASSWORD);
+    let login = run.gate("smoke-login");
+    assert!(
+        login["output"]
+            .as_str()
+            .unwrap()
+            .contains(r#""access_token": "***""#),
+        "the login's body is shown, its token masked: {login:#}"
+    );
+}
+
+#[test]
+fn a_bid_answered_201_but_not_recorded_fails_smoke_bid_recorded() {
+    let server = api(Api::BidsNotRecorded);
+    let run = smoke(&server, 1);
+    for id in &CHAIN[..4] {
+        assert_passed(&run.gate(id));
+    }
+    let gate = run.gate("smoke-bid-recorded");
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    let failures = gate["failures"].as_array().unwrap();
+    let checked: Vec<&str> = failures
+        .iter()
+        .map(|f| f["expect"].as_str().unwrap())
+        .collect();
+    assert_eq!(checked, ["json /0/id", "json /0/amount"], "{gate:#}");
+    assert!(
+        failures.iter().all(|f| f["actual"] == "not found"),
+        "{gate:#}"
+    );
+    assert_eq!(server.hits(BIDS), 1);
+    assert_hidden(&run, TOKEN);
+}
+
+#[test]
+fn a_login_without_a_token_fails_smoke_login_and_skips_the_rest() {
+    let server = api(Api::LoginWithoutToken);
+    let run = smoke(&server, 1);
+    assert_passed(&run.gate("health"));
+    let login = run.gate("smoke-login");
+    assert_ended(
+        &login,
+        "failed",
+        "capture SMOKE_TOKEN: /access_token not found",
+    );
+    for id in &CHAIN[2..] {
+        assert_eq!(run.gate(id)["status"], "skipped", "{id}");
+    }
+    for path in ["/api/artworks", "/api/bids", BIDS] {
+        assert_eq!(server.hits(path), 0, "{path}");
+    }
+    assert_hidden(&run, PASSWORD);
+}
+
+// --- Monitoring --------------------------------------------------------------
+
+/// A Prometheus instant-query answer whose `result` is `result`.
+fn prometheus(result: &str) -> HttpServer {
+    let body =
+        format!(r#"{{"status":"success","data":{{"resultType":"vector","result":{result}}}}}"#);
+    HttpServer::new()
+        .route("/api/v1/query", Response::json(&body))
+        .start()
+}
+
+/// A vector of one sample, `value`.
+fn sample(value: &str) -> String {
+    format!(r#"[{{"metric":{{}},"value":[1700000000,"{value}"]}}]"#)
+}
+
+/// Runs the monitoring gate `id` against a Prometheus answering `result`,
+/// expecting exit `code`: the report's entry and the gates.toml it ran.
+#[track_caller]
+fn monitor(id: &str, result: &str, code: i32) -> (Value, String) {
+    let server = prometheus(result);
+    let run = run(
+        project("python").env("PROMETHEUS_URL", &server.url("")),
+        id,
+        code,
+    );
+    assert_eq!(run.ids(), [id]);
+    assert_eq!(server.hits("/api/v1/query"), 1);
+    (run.gate(id), run.read("gates.toml"))
+}
+
+#[test]
+fn uptime_passes_at_99_95_percent() {
+    let (gate, _) = monitor("uptime", &sample("0.9995"), 0);
+    assert_passed(&gate);
+}
+
+#[test]
+fn uptime_fails_at_98_12_percent_with_its_record() {
+    let (gate, config) = monitor("uptime", &sample("0.9812"), 1);
+    assert_failed_with(
+        &gate,
+        record(
+            "json /data/result/0/value/1",
+            ">= 0.999",
+            "0.9812",
+            &at(&config, "uptime", "{ gte = 0.999 }"),
+        ),
+    );
+}
+
+#[test]
+fn uptime_fails_on_an_empty_result() {
+    let (gate, config) = monitor("uptime", "[]", 1);
+    assert_failed_with(
+        &gate,
+        record(
+            "json /data/result/0/value/1",
+            ">= 0.999",
+            "not found",
+            &at(&config, "uptime", "{ gte = 0.999 }"),
+        ),
+    );
+}
+
+#[test]
+fn error_rate_passes_at_0_04_percent() {
+    let (gate, _) = monitor("error-rate", &sample("0.0004"), 0);
+    assert_passed(&gate);
+}
+
+#[test]
+fn error_rate_fails_at_1_2_percent_with_its_record() {
+    let (gate, config) = monitor("error-rate", &sample("0.012"), 1);
+    assert_failed_with(
+        &gate,
+        record(
+            "json /data/result/0/value/1",
+            "< 0.001",
+            "0.012",
+            &at(&config, "error-rate", "{ lt = 0.001 }"),
+        ),
+    );
+}
+
+#[test]
+fn error_rate_fails_on_an_empty_result() {
+    let (gate, config) = monitor("error-rate", "[]", 1);
+    assert_failed_with(
+        &gate,
+        record(
+            "json /data/result/0/value/1",
+            "< 0.001",
+            "not found",
+            &at(&config, "error-rate", "{ lt = 0.001 }"),
+        ),
+    );
+}
+
+#[test]
+fn error_rate_fails_on_nan_the_ratio_of_no_traffic() {
+    let (gate, _) = monitor("error-rate", &sample("NaN"), 1);
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    assert_eq!(gate["failures"][0]["actual"], "NaN", "{gate:#}");
+}
+
+/// A raw vector holds a sample per instance and a pointer reads the first,
+/// so one healthy instance would speak for a failing one: every Monitoring
+/// query aggregates to a single series.
+#[test]
+fn every_monitoring_query_aggregates_to_one_series() {
+    let server = prometheus(&sample("0.5"));
+    let aggregates = [
+        ("uptime", 1, "min("),
+        ("error-rate", 1, "(sum("),
+        ("disk-free", 0, "min("),
+    ];
+    for (id, code, aggregate) in aggregates {
+        run(
+            project("python").env("PROMETHEUS_URL", &server.url("")),
+            id,
+            code,
+        );
+        let query = server.last_request("/api/v1/query").query;
+        assert!(
+            query.starts_with(&format!("query={aggregate}")),
+            "{id}: {query}"
+        );
+    }
+}
+
+#[test]
+fn disk_free_passes_at_35_percent() {
+    let (gate, _) = monitor("disk-free", &sample("0.35"), 0);
+    assert_passed(&gate);
+}
+
+#[test]
+fn disk_free_fails_at_12_percent_with_its_record() {
+    let (gate, config) = monitor("disk-free", &sample("0.12"), 1);
+    assert_failed_with(
+        &gate,
+        record(
+            "json /data/result/0/value/1",
+            "> 0.2",
+            "0.12",
+            &at(&config, "disk-free", "{ gt = 0.2 }"),
+        ),
+    );
+}
+
+#[test]
+fn disk_free_fails_on_an_empty_result() {
+    let (gate, config) = monitor("disk-free", "[]", 1);
+    assert_failed_with(
+        &gate,
+        record(
+            "json /data/result/0/value/1",
+            "> 0.2",
+            "not found",
+            &at(&config, "disk-free", "{ gt = 0.2 }"),
+        ),
+    );
+}
+
+// --- rate-limit --------------------------------------------------------------
+
+/// `/health` answering 200 to the first `served` requests, then 429.
+fn limited_after(served: usize) -> HttpServer {
+    let count = AtomicUsize::new(0);
+    HttpServer::new()
+        .handle("/health", move |_| {
+            match count.fetch_add(1, Ordering::SeqCst) < served {
+                true => Response::ok("ok"),
+                false => Response::status(429),
+            }
+        })
+        .start()
+}
+
+/// `gate run rate-limit` against `server`, expecting exit `code`.
+#[track_caller]
+fn rate_limit(server: &HttpServer, code: i32) -> (Value, String) {
+    let run = run(
+        project("python").env("API_URL", &server.url("")),
+        "rate-limit",
+        code,
+    );
+    assert_eq!(run.ids(), ["rate-limit"]);
+    let config = run.read("gates.toml");
+    (run.gate("rate-limit"), config)
+}
+
+#[test]
+fn rate_limit_fails_an_endpoint_that_answers_429_from_the_first_request() {
+    let server = limited_after(0);
+    let (gate, config) = rate_limit(&server, 1);
+    assert_failed_with(
+        &gate,
+        record(
+            "first_status",
+            "2xx",
+            "429",
+            &at(&config, "rate-limit", r#""2xx""#),
+        ),
+    );
+}
+
+#[test]
+fn rate_limit_passes_an_endpoint_that_starts_answering_429_after_100_requests() {
+    let server = limited_after(100);
+    let (gate, _) = rate_limit(&server, 0);
+    assert_passed(&gate);
+    assert_eq!(server.hits("/health"), 150);
+}
+
+#[test]
+fn rate_limit_fails_an_endpoint_that_never_answers_429() {
+    let server = limited_after(usize::MAX);
+    let (gate, config) = rate_limit(&server, 1);
+    assert_failed_with(
+        &gate,
+        record("status", "429", "200", &at(&config, "rate-limit", "429 }")),
+    );
+    assert_eq!(server.hits("/health"), 150);
+}
+
+// --- response-time (load) ----------------------------------------------------
+
+/// `/health`, and `/api/artworks` answering 503 to every `nth` request
+/// (never for 0), 200 to the others.
+fn artworks(nth: usize) -> HttpServer {
+    let count = AtomicUsize::new(0);
+    HttpServer::new()
+        .route("/health", Response::ok("ok"))
+        .handle("/api/artworks", move |_| {
+            let number = count.fetch_add(1, Ordering::SeqCst) + 1;
+            match nth != 0 && number % nth == 0 {
+                true => Response::status(503),
+                false => Response::json("[]"),
+            }
+        })
+        .start()
+}
+
+/// `gate run response-time` (after `health`) against `server`.
+#[track_caller]
+fn response_time(server: &HttpServer, code: i32) -> Value {
+    let run = run(
+        project("python").env("API_URL", &server.url("")),
+        "response-time",
+        code,
+    );
+    assert_eq!(run.ids(), ["health", "response-time"]);
+    assert_eq!(server.hits("/api/artworks"), 200);
+    run.gate("response-time")
+}
+
+#[test]
+fn response_time_passes_a_fast_server_answering_200() {
+    let server = artworks(0);
+    let gate = response_time(&server, 0);
+    assert_passed(&gate);
+    assert_eq!(gate["stats"]["requests"], 200, "{gate:#}");
+    assert_eq!(gate["stats"]["errors"], 0, "{gate:#}");
+}
+
+#[test]
+fn response_time_fails_on_error_rate_when_1_request_in_10_gets_503() {
+    let server = artworks(10);
+    let gate = response_time(&server, 1);
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    assert_eq!(gate["stats"]["errors"], 20, "{gate:#}");
+    let failures = gate["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{gate:#}");
+    assert_eq!(failures[0]["expect"], "error rate", "{gate:#}");
+    assert_eq!(failures[0]["expected"], "<= 0.1%", "{gate:#}");
+    assert_eq!(failures[0]["actual"], "10.0% (20 of 200)", "{gate:#}");
+}
+
+// --- pip-audit and npm-audit -------------------------------------------------
+
+/// `test` with an executable `bin/TOOL` running `script` (sh), and `bin`
+/// first on gate's PATH.
+fn with_tool(test: Test, tool: &str, script: &str) -> Test {
+    let test = test.file(&format!("bin/{tool}"), &format!("#!/bin/sh\n{script}"));
+    let bin = test.path().join("bin");
+    std::fs::set_permissions(bin.join(tool), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    test.env("PATH", &path)
+}
+
+/// A fake `pip-audit` that exits 64 unless called as the template calls
+/// it, else prints `stderr` on stderr and `json` on stdout and exits
+/// `exit`; gate is expected to exit `code`.
+#[track_caller]
+fn pip_audit(stderr: &str, json: &str, exit: i32, code: i32) -> Run {
+    let script = format!(
+        "[ \"$*\" = '-r requirements.txt -f json' ] || exit 64\n\
+         printf '%s\\n' '{stderr}' >&2\n\
+         printf '%s\\n' '{json}'\n\
+         exit {exit}\n"
+    );
+    let test = with_tool(project("python"), "pip-audit", &script);
+    run(
+        test.file("requirements.txt", "flask==3.0.3\n"),
+        "pip-audit",
+        code,
+    )
+}
+
+const AUDITED: &str = r#"{"dependencies": [{"name": "flask", "version": "3.0.3", "vulns": []}, {"name": "werkzeug", "version": "3.0.6", "vulns": []}], "fixes": []}"#;
+
+#[test]
+fn pip_audit_passes_dependencies_audited_without_vulnerabilities() {
+    let run = pip_audit("No known vulnerabilities found", AUDITED, 0, 0);
+    assert_passed(&run.gate("pip-audit"));
+}
+
+#[test]
+fn pip_audit_fails_a_report_that_audited_no_dependency() {
+    let run = pip_audit(
+        "No known vulnerabilities found",
+        r#"{"dependencies": [], "fixes": []}"#,
+        0,
+        1,
+    );
+    let config = run.read("gates.toml");
+    assert_failed_with(
+        &run.gate("pip-audit"),
+        record(
+            "json /dependencies",
+            "of length >= 1",
+            "length 0",
+            &at(&config, "pip-audit", "{ len = { gte = 1 } }"),
+        ),
+    );
+}
+
+#[test]
+fn pip_audit_fails_when_a_dependency_could_not_be_audited() {
+    let run = pip_audit(
+        "WARNING:pip_audit._cli:Dependency not found on PyPI and could not be audited: internal-lib (1.0)",
+        AUDITED,
+        0,
+        1,
+    );
+    let config = run.read("gates.toml");
+    let gate = run.gate("pip-audit");
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    let failures = gate["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{gate:#}");
+    assert_eq!(failures[0]["expect"], "output");
+    assert_eq!(failures[0]["expected"], r#"without "could not be audited""#);
+    assert_eq!(
+        failures[0]["at"],
+        at(&config, "pip-audit", r#""could not be audited""#)
+    );
+    let actual = failures[0]["actual"].as_str().unwrap();
+    assert!(actual.contains("internal-lib (1.0)"), "{gate:#}");
+}
+
+#[test]
+fn pip_audit_fails_a_vulnerable_dependency_by_its_exit_status() {
+    let vulnerable = r#"{"dependencies": [{"name": "flask", "version": "2.2.4", "vulns": [{"id": "PYSEC-2023-62", "fix_versions": ["2.2.5"]}]}], "fixes": []}"#;
+    let run = pip_audit("Found 1 known vulnerability in 1 package", vulnerable, 1, 1);
+    let gate = run.gate("pip-audit");
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    assert_eq!(gate["exit_code"], 1, "{gate:#}");
+}
+
+/// npm audit's JSON report (v2) with these counts of findings.
+fn npm_report(moderate: u32, high: u32, critical: u32) -> String {
+    let total = moderate + high + critical;
+    format!(
+        r#"{{"auditReportVersion": 2, "vulnerabilities": {{}}, "metadata": {{"vulnerabilities": {{"info": 0, "low": 0, "moderate": {moderate}, "high": {high}, "critical": {critical}, "total": {total}}}, "dependencies": {{"prod": 12, "dev": 3, "optional": 0, "peer": 0, "peerOptional": 0, "total": 15}}}}}}"#
+    )
+}
+
+/// `gate run npm-audit` of the node template with a fake `npm` that exits
+/// 64 unless called as `npm audit --json`, else prints `json` and exits
+/// `exit`; gate is expected to exit `code`.
+#[track_caller]
+fn npm_audit(json: &str, exit: i32, code: i32) -> Value {
+    let script = format!(
+        "[ \"$*\" = 'audit --json' ] || exit 64\n\
+         printf '%s\\n' '{json}'\n\
+         exit {exit}\n"
+    );
+    let run = run(
+        with_tool(project("node"), "npm", &script),
+        "npm-audit",
+        code,
+    );
+    run.gate("npm-audit")
+}
+
+#[test]
+fn npm_audit_fails_a_high_vulnerability() {
+    let gate = npm_audit(&npm_report(0, 1, 0), 1, 1);
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    assert_eq!(gate["exit_code"], 1, "{gate:#}");
+    let failures = gate["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{gate:#}");
+    assert_eq!(failures[0]["expect"], "json /metadata/vulnerabilities/high");
+    assert_eq!(failures[0]["actual"], "1", "{gate:#}");
+}
+
+#[test]
+fn npm_audit_passes_no_high_or_critical_vulnerability() {
+    let gate = npm_audit(&npm_report(0, 0, 0), 0, 0);
+    assert_passed(&gate);
+}
+
+#[test]
+fn npm_audit_passes_moderate_findings_though_npm_exits_1() {
+    let gate = npm_audit(&npm_report(2, 0, 0), 1, 0);
+    assert_passed(&gate);
+}
+
+#[test]
+fn npm_audit_is_an_error_when_npm_exits_2() {
+    let gate = npm_audit("npm ERR! could not audit", 2, 1);
+    assert_ended(
+        &gate,
+        "error",
+        "exit status 2, which `error_codes` says means the check could not run",
+    );
+}
+
+#[test]
+fn npm_audit_fails_an_audit_endpoint_error_that_exits_1() {
+    // What npm audit --json prints, and exits 1 with, when the registry's
+    // audit endpoint answers an error: no counts, so no pass.
+    let error = r#"{"message": "503 Service Unavailable - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk", "method": "POST", "uri": "https://registry.npmjs.org/-/npm/v1/security/advisories/bulk", "statusCode": 503, "body": ""}"#;
+    let gate = npm_audit(error, 1, 1);
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    let checked: Vec<&str> = gate["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["actual"].as_str().unwrap())
+        .collect();
+    assert_eq!(checked, ["not found", "not found"], "{gate:#}");
+}
