@@ -56,25 +56,31 @@ install_apt() {
     apt_install "${missing[@]}"
 }
 
-# hurl from crates.io, built here: its cargo target directory lives in
-# bench/.tools too (not the project's target/) and is removed afterwards.
+# Builds crate NAME at VERSION from crates.io into bench/.tools/NAME; its
+# cargo target directory lives in bench/.tools too (not the project's
+# target/) and is removed afterwards. TIME says how long it takes here.
+cargo_install() {
+    local name=$1 version=$2 time=$3
+    if ! command -v cargo >/dev/null 2>&1; then
+        log "$name: cargo not found, skipping (install Rust first)"
+        return 1
+    fi
+    log "$name: cargo install $name --version $version --root bench/.tools/$name ($time)"
+    CARGO_TARGET_DIR="$TOOLS/cargo-target" \
+        cargo install "$name" --version "$version" --locked --root "$TOOLS/$name"
+    rm -rf "$TOOLS/cargo-target"
+}
+
 install_hurl() {
     if hurl_ok; then
         log "hurl: $("$HURL" --version | head -n 1 | cut -d' ' -f1-2) already in bench/.tools/hurl"
         return
     fi
-    if ! command -v cargo >/dev/null 2>&1; then
-        log "hurl: cargo not found, skipping (install Rust first)"
-        return
-    fi
-    log "hurl: cargo install hurl --version $HURL_VERSION --root bench/.tools/hurl (several minutes)"
-    CARGO_TARGET_DIR="$TOOLS/cargo-target" \
-        cargo install hurl --version "$HURL_VERSION" --locked --root "$TOOLS/hurl"
-    rm -rf "$TOOLS/cargo-target"
+    cargo_install hurl "$HURL_VERSION" "several minutes" || return 0
     "$HURL" --version | head -n 1
 }
 
-# oha (the load generator bench/load.sh compares with), built the same way.
+# oha (the load generator bench/load.sh compares with).
 OHA_VERSION=1.16.0
 OHA=$TOOLS/oha/bin/oha
 install_oha() {
@@ -82,14 +88,7 @@ install_oha() {
         log "oha: $("$OHA" --version) already in bench/.tools/oha"
         return
     fi
-    if ! command -v cargo >/dev/null 2>&1; then
-        log "oha: cargo not found, skipping (install Rust first)"
-        return
-    fi
-    log "oha: cargo install oha --version $OHA_VERSION --root bench/.tools/oha (about 13 minutes)"
-    CARGO_TARGET_DIR="$TOOLS/cargo-target" \
-        cargo install oha --version "$OHA_VERSION" --locked --root "$TOOLS/oha"
-    rm -rf "$TOOLS/cargo-target"
+    cargo_install oha "$OHA_VERSION" "about 13 minutes" || return 0
     "$OHA" --version
 }
 

@@ -4,66 +4,13 @@
 //! errors of these keys, and `outputs` written to `$GATE_OUTPUT` flowing to
 //! the gates that need the writer.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::Test;
-use crate::harness::{Run, assert_ended, assert_hidden, check_fails, place};
-
-/// A failure record as the JSON report writes it.
-fn record(expect: &str, expected: &str, actual: &str, at: &str) -> Value {
-    json!({"expect": expect, "expected": expected, "actual": actual, "at": at})
-}
-
-/// `gate run --format json` on `config` (as `gates.toml`), expecting exit `code`.
-#[track_caller]
-fn run(config: &str, code: i32) -> Run {
-    Test::new()
-        .config(config)
-        .args(&["run", "--format", "json"])
-        .run()
-        .code(code)
-}
-
-/// Asserts that `gate` passed with no reason and no failure record.
-#[track_caller]
-fn assert_passed(gate: &Value) {
-    assert_eq!(gate["status"], "passed", "{gate:#}");
-    assert_eq!(gate["reason"], Value::Null, "{gate:#}");
-    assert_eq!(gate["failures"], json!([]), "{gate:#}");
-}
-
-/// Asserts that `gate` failed with exactly the one failure `record`, and
-/// that its reason is the record's one-line form.
-#[track_caller]
-fn assert_failed_with(gate: &Value, record: Value) {
-    assert_eq!(gate["status"], "failed", "{gate:#}");
-    let reason = format!(
-        "expected {} {}, got {}",
-        record["expect"].as_str().unwrap(),
-        record["expected"].as_str().unwrap(),
-        record["actual"].as_str().unwrap()
-    );
-    assert_eq!(gate["failures"], json!([record]), "{gate:#}");
-    assert_eq!(gate["reason"], reason, "{gate:#}");
-}
-
-/// `gates.toml:LINE:COL` of where `needle` first starts in `config`.
-#[track_caller]
-fn at(config: &str, needle: &str) -> String {
-    format!("gates.toml:{}", place(config, needle))
-}
-
-/// `gates.toml:LINE:COL` of the first `needle` after the header `[gates.ID]`.
-#[track_caller]
-fn at_in(config: &str, id: &str, needle: &str) -> String {
-    let header = format!("[gates.{id}]");
-    let start = config.find(&header).expect("the gate's header");
-    let offset = config[start..].find(needle).expect("the needle after it");
-    let before = &config[..start + offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-    format!("gates.toml:{line}:{column}")
-}
+use crate::harness::{
+    assert_ended, assert_failed_with, assert_hidden, assert_passed, at, at_in, check_fails, record,
+    run_json,
+};
 
 // --- exit_code -----------------------------------------------------------------
 
@@ -78,7 +25,7 @@ expect = { exit_code = [0, 1] }
 run = "exit 1"
 expect = { exit_code = [0, 1] }
 "#;
-    let run = run(config, 0);
+    let run = run_json(config, 0);
     assert_passed(&run.gate("clean"));
     assert_passed(&run.gate("findings"));
     assert_eq!(run.gate("findings")["exit_code"], 1);
@@ -91,7 +38,7 @@ fn a_code_outside_the_exit_code_list_fails_with_its_record() {
 run = "exit 2"
 expect = { exit_code = [0, 1] }
 "#;
-    let gate = run(config, 1).gate("audit");
+    let gate = run_json(config, 1).gate("audit");
     assert_failed_with(
         &gate,
         record("exit_code", "0 or 1", "2", &at(config, "[0, 1]")),
@@ -110,7 +57,7 @@ expect = { exit_code = 3 }
 run = "exit 0"
 expect = { exit_code = 3 }
 "#;
-    let run = run(config, 1);
+    let run = run_json(config, 1);
     assert_passed(&run.gate("three"));
     assert_failed_with(
         &run.gate("zero"),
@@ -132,7 +79,7 @@ error_codes = [2, 126]
 run = "exit 126"
 error_codes = [2, 126]
 "#;
-    let run = run(config, 1);
+    let run = run_json(config, 1);
     for (id, code) in [("cannot-run", 2), ("not-executable", 126)] {
         let gate = run.gate(id);
         assert_ended(
@@ -149,7 +96,7 @@ error_codes = [2, 126]
 
 #[test]
 fn an_exit_code_not_in_error_codes_still_fails() {
-    let gate = run(
+    let gate = run_json(
         "[gates.audit]\nrun = \"exit 1\"\nerror_codes = [2, 126]\n",
         1,
     )
@@ -172,7 +119,7 @@ expect = { exit_code = [0, 1] }
 run = "nope-xyz-command"
 expect = { exit_code = [0, 127] }
 "#;
-    let run = run(config, 1);
+    let run = run_json(config, 1);
     for id in ["plain", "with-expect"] {
         assert_ended(
             &run.gate(id),
@@ -197,7 +144,7 @@ expect = { output_contains = "audited" }
 run = "echo 'audited 12 packages' >&2"
 expect = { output_contains = "audited" }
 "#;
-    let run = run(config, 0);
+    let run = run_json(config, 0);
     assert_passed(&run.gate("stdout"));
     assert_passed(&run.gate("stderr"));
 }
@@ -208,7 +155,7 @@ fn output_contains_fails_with_the_size_of_the_output_without_it() {
     let config = format!(
         "[gates.audit]\nrun = \"echo '{printed}'\"\nexpect = {{ output_contains = \"audited\" }}\n"
     );
-    let gate = run(&config, 1).gate("audit");
+    let gate = run_json(&config, 1).gate("audit");
     assert_failed_with(
         &gate,
         record(
@@ -227,7 +174,7 @@ fn output_contains_finds_text_split_across_two_writes() {
 run = "printf 'aud'; sleep 0.1; printf 'ited'"
 expect = { output_contains = "audited" }
 "#;
-    assert_passed(&run(config, 0).gate("split"));
+    assert_passed(&run_json(config, 0).gate("split"));
 }
 
 #[test]
@@ -241,7 +188,7 @@ expect = { output_contains = "audited" }
 run = "yes | head -c 5000000"
 expect = { output_contains = "audited" }
 "#;
-    let run = run(config, 1);
+    let run = run_json(config, 1);
     assert_passed(&run.gate("found"));
     assert_failed_with(
         &run.gate("absent"),
@@ -263,7 +210,7 @@ fn output_not_contains_passes_when_the_text_is_absent() {
 run = "echo 'No known vulnerabilities found'"
 expect = { output_not_contains = "could not be audited" }
 "#;
-    assert_passed(&run(config, 0).gate("audit"));
+    assert_passed(&run_json(config, 0).gate("audit"));
 }
 
 #[test]
@@ -273,7 +220,7 @@ fn output_not_contains_fails_showing_the_text_in_its_output() {
 run = "echo 'flask: could not be audited (local package)' >&2"
 expect = { output_not_contains = "could not be audited" }
 "#;
-    let gate = run(config, 1).gate("audit");
+    let gate = run_json(config, 1).gate("audit");
     assert_failed_with(
         &gate,
         record(
@@ -292,7 +239,7 @@ fn output_not_contains_catches_text_split_across_two_writes() {
 run = "printf 'could not '; sleep 0.1; printf 'be audited'"
 expect = { output_not_contains = "could not be audited" }
 "#;
-    let gate = run(config, 1).gate("split");
+    let gate = run_json(config, 1).gate("split");
     assert_failed_with(
         &gate,
         record(
@@ -311,7 +258,7 @@ fn output_not_contains_catches_text_after_megabytes_of_output() {
 run = "yes | head -c 5000000; echo 'flask could not be audited'"
 expect = { output_not_contains = "could not be audited" }
 "#;
-    let gate = run(config, 1).gate("audit");
+    let gate = run_json(config, 1).gate("audit");
     assert_eq!(gate["status"], "failed", "{gate:#}");
     let actual = gate["failures"][0]["actual"].as_str().unwrap();
     assert!(
@@ -330,7 +277,7 @@ fn output_matches_tries_every_line() {
 run = "printf 'auditing\nfound 0 vulnerabilities\ndone\n'"
 expect = { output_matches = '^found 0 vulnerabilities$' }
 "#;
-    assert_passed(&run(config, 0).gate("audit"));
+    assert_passed(&run_json(config, 0).gate("audit"));
 }
 
 #[test]
@@ -340,7 +287,7 @@ fn output_matches_fails_when_no_line_matches() {
         "[gates.audit]\nrun = \"printf '{}'\"\nexpect = {{ output_matches = '^found 0 vulnerabilities$' }}\n",
         printed.replace('\n', "\\n")
     );
-    let gate = run(&config, 1).gate("audit");
+    let gate = run_json(&config, 1).gate("audit");
     assert_failed_with(
         &gate,
         record(
@@ -359,7 +306,7 @@ fn output_matches_a_line_written_in_two_parts() {
 run = "printf 'found 0 vul'; sleep 0.1; printf 'nerabilities\n'"
 expect = { output_matches = '^found 0 vulnerabilities$' }
 "#;
-    assert_passed(&run(config, 0).gate("split"));
+    assert_passed(&run_json(config, 0).gate("split"));
 }
 
 #[test]
@@ -369,7 +316,7 @@ fn output_matches_a_line_at_the_end_of_megabytes_of_output() {
 run = "yes | head -c 5000000; echo 'found 0 vulnerabilities'"
 expect = { output_matches = '^found 0 vulnerabilities$' }
 "#;
-    assert_passed(&run(config, 0).gate("audit"));
+    assert_passed(&run_json(config, 0).gate("audit"));
 }
 
 // --- output_json -----------------------------------------------------------------------
@@ -462,7 +409,7 @@ fn output_that_is_not_json_fails_output_json_with_its_start() {
 run = "echo 'npm ERR! code ENOLOCK'"
 expect = { output_json = { "/metadata/vulnerabilities/high" = 0 } }
 "#;
-    let gate = run(config, 1).gate("npm-audit");
+    let gate = run_json(config, 1).gate("npm-audit");
     assert_failed_with(
         &gate,
         record(
@@ -485,7 +432,7 @@ expect = { output_json = { "/dependencies" = { len = { gte = 1 } } } }
 run = "echo '{\"dependencies\": [{\"name\": \"flask\", \"version\": \"3.0.0\", \"vulns\": []}], \"fixes\": []}'"
 expect = { output_json = { "/dependencies" = { len = { gte = 1 } } } }
 "#;
-    let run = run(config, 1);
+    let run = run_json(config, 1);
     assert_passed(&run.gate("audited-flask"));
     assert_failed_with(
         &run.gate("audited-nothing"),
@@ -587,7 +534,7 @@ outputs = ["BUILD_SHA"]
 needs = ["build-info"]
 run = 'echo "sha $BUILD_SHA"; test "$BUILD_SHA" = 3f9c2e1'
 "#;
-    let run = run(config, 0);
+    let run = run_json(config, 0);
     assert_passed(&run.gate("build-info"));
     assert_passed(&run.gate("deployed-sha"));
     assert_eq!(run.gate("deployed-sha")["output"], "sha 3f9c2e1");
@@ -603,7 +550,7 @@ outputs = ["BUILD_SHA"]
 [gates.unrelated]
 run = 'echo "sha ${BUILD_SHA:-unset}"'
 "#;
-    assert_eq!(run(config, 0).gate("unrelated")["output"], "sha unset");
+    assert_eq!(run_json(config, 0).gate("unrelated")["output"], "sha unset");
 }
 
 #[test]
@@ -621,7 +568,7 @@ run = "true"
 needs = ["migrations"]
 run = 'echo "sha $BUILD_SHA"; test "$BUILD_SHA" = 3f9c2e1'
 "#;
-    let run = run(config, 0);
+    let run = run_json(config, 0);
     assert_passed(&run.gate("smoke"));
     assert_eq!(run.gate("smoke")["output"], "sha 3f9c2e1");
 }
@@ -638,7 +585,7 @@ needs = ["notes"]
 run = 'printf "[%s]" "$NOTES"'
 "#;
     assert_eq!(
-        run(config, 0).gate("show")["output"],
+        run_json(config, 0).gate("show")["output"],
         "[first line\nsecond line]"
     );
 }
@@ -654,7 +601,7 @@ outputs = ["BUILD_SHA"]
 needs = ["build-info"]
 run = 'echo "other ${OTHER:-unset}"'
 "#;
-    let run = run(config, 0);
+    let run = run_json(config, 0);
     let gate = run.gate("build-info");
     assert_passed(&gate);
     assert_eq!(
@@ -675,7 +622,7 @@ outputs = ["BUILD_SHA"]
 needs = ["build-info"]
 run = "touch ran"
 "#;
-    let run = run(config, 1);
+    let run = run_json(config, 1);
     let gate = run.gate("build-info");
     assert_ended(
         &gate,
@@ -739,7 +686,7 @@ run = 'echo "using $API_TOKEN"; echo "again $API_TOKEN" >&2; test "$API_TOKEN" =
 #[test]
 fn with_an_expect_a_non_zero_exit_is_a_record_too() {
     let config = "[gates.audit]\nrun = \"echo audited; exit 1\"\nexpect = { output_contains = \"audited\" }\n";
-    let gate = run(config, 1).gate("audit");
+    let gate = run_json(config, 1).gate("audit");
     assert_failed_with(
         &gate,
         record("exit_code", "0", "1", &at(config, "{ output_contains")),
@@ -773,7 +720,7 @@ fn an_empty_list_of_exit_codes_says_so() {
 #[test]
 fn an_output_not_written_keeps_the_exit_code_and_points_at_its_name() {
     let config = "[gates.sha]\nrun = \"true\"\noutputs = [\"BUILD_SHA\"]\n";
-    let gate = run(config, 1).gate("sha");
+    let gate = run_json(config, 1).gate("sha");
     assert_ended(
         &gate,
         "failed",

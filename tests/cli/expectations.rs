@@ -4,59 +4,16 @@
 //! `repeat`, where a record points in the config (JSON and human reports),
 //! and the config errors of the new keys.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Test;
-use crate::harness::{Run, check_fails, place};
+use crate::harness::{assert_failed, assert_passed, check_fails, place, record, run_json};
 use crate::servers::http::{HttpServer, Response};
 use crate::servers::ws::WsServer;
 
 /// A document with a value of every kind, served at `/doc`.
 const DOC: &str = r#"{"status":"ok","count":5,"ratio":"0.25","name":"api-v12","tags":["web","db"],"errors":[],"db":{"pool":4},"note":null}"#;
-
-/// A failure record as the JSON report writes it.
-fn record(expect: &str, expected: &str, actual: &str, at: &str) -> Value {
-    json!({"expect": expect, "expected": expected, "actual": actual, "at": at})
-}
-
-/// `gate run --format json` on `config` (as `gates.toml`), expecting exit `code`.
-#[track_caller]
-fn run(config: &str, code: i32) -> Run {
-    Test::new()
-        .config(config)
-        .args(&["run", "--format", "json"])
-        .run()
-        .code(code)
-}
-
-/// Asserts that `gate` passed with no reason and no failure record.
-#[track_caller]
-fn assert_passed(gate: &Value) {
-    assert_eq!(gate["status"], "passed", "{gate:#}");
-    assert_eq!(gate["reason"], Value::Null, "{gate:#}");
-    assert_eq!(gate["failures"], json!([]), "{gate:#}");
-}
-
-/// Asserts that `gate` failed with exactly `failures`, and that its reason
-/// is their one-line forms joined with `; `.
-#[track_caller]
-fn assert_failed(gate: &Value, failures: &[Value]) {
-    assert_eq!(gate["status"], "failed", "{gate:#}");
-    assert_eq!(gate["failures"], json!(failures), "{gate:#}");
-    let lines: Vec<String> = failures
-        .iter()
-        .map(|f| {
-            format!(
-                "expected {} {}, got {}",
-                f["expect"].as_str().unwrap(),
-                f["expected"].as_str().unwrap(),
-                f["actual"].as_str().unwrap()
-            )
-        })
-        .collect();
-    assert_eq!(gate["reason"], lines.join("; "), "{gate:#}");
-}
 
 /// Two gates probing [`DOC`]: `pass` with `expect.json = { passing }`, and
 /// `fail` with `expect.json = { failing }`, one `"/pointer" = value`.
@@ -70,7 +27,7 @@ fn judge(passing: &str, failing: &str) -> (Value, String) {
         "[gates.pass.http]\nurl = \"{url}\"\nexpect.json = {{ {passing} }}\n\n\
          [gates.fail.http]\nurl = \"{url}\"\nexpect.json = {{ {failing} }}\n"
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("pass"));
     let line = "expect.json = { ";
     let value = failing.find(" = ").expect("\"/pointer\" = value") + " = ".len();
@@ -329,7 +286,7 @@ fn uptime(server: &HttpServer) -> String {
 #[test]
 fn a_prometheus_sample_above_the_bound_passes() {
     let server = prometheus("0.9993");
-    let run = run(&uptime(&server), 0);
+    let run = run_json(&uptime(&server), 0);
     assert_passed(&run.gate("uptime"));
     assert_eq!(server.hits("/api/v1/query"), 1);
 }
@@ -337,7 +294,7 @@ fn a_prometheus_sample_above_the_bound_passes() {
 #[test]
 fn a_prometheus_sample_below_the_bound_fails_with_its_value() {
     let server = prometheus("0.9812");
-    let run = run(&uptime(&server), 1);
+    let run = run_json(&uptime(&server), 1);
     let failure = record(
         "json /data/result/0/value/1",
         ">= 0.999",
@@ -358,7 +315,7 @@ fn the_default_status_expectation_points_at_the_url() {
         "[gates.health]\nhttp = {{ url = \"{}\" }}\n",
         server.url("/health")
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     let failure = record("status", "2xx", "503", "gates.toml:2:16");
     assert_failed(&run.gate("health"), &[failure]);
 }
@@ -405,7 +362,7 @@ fn the_human_report_points_under_a_failed_gate_at_each_expectation() {
 #[test]
 fn a_passed_gate_has_no_failures_and_no_stats() {
     let server = HttpServer::new().route("/doc", Response::json(DOC)).start();
-    let run = run(
+    let run = run_json(
         &format!(
             "[gates.doc.http]\nurl = \"{}\"\nexpect = {{ status = 200, json = {{ \"/count\" = {{ gte = 1 }} }} }}\n",
             server.url("/doc")
@@ -435,7 +392,7 @@ fn a_header_set_to_false_must_be_absent() {
         )
     };
     let config = format!("{}{}", gate("quiet"), gate("express"));
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("quiet"));
     let failure = record(
         "header x-powered-by",
@@ -463,7 +420,7 @@ fn a_header_set_to_true_must_be_present_with_any_value() {
         )
     };
     let config = format!("{}{}{}", gate("framed"), gate("empty"), gate("bare"));
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("framed"));
     assert_passed(&run.gate("empty"));
     let failure = record(
@@ -495,7 +452,7 @@ fn body_not_contains_fails_showing_where_the_text_is() {
         )
     };
     let config = format!("{}{}", gate("fine"), gate("crash"));
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("fine"));
     // 40 characters either side of the text found.
     let context = format!(
@@ -521,7 +478,7 @@ fn body_not_contains_on_a_short_body_shows_it_whole() {
         "[gates.crash.http]\nurl = \"{}\"\nexpect = {{ status = \"5xx\", body_not_contains = \"Traceback\" }}\n",
         server.url("/crash")
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     let failure = record(
         "body",
         r#"without "Traceback""#,
@@ -542,7 +499,7 @@ fn body_not_contains_does_not_pass_a_body_it_did_not_read_whole() {
         "[gates.export.http]\nurl = \"{}\"\nexpect = {{ body_not_contains = \"Traceback\" }}\n",
         server.url("/export")
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     let gate = run.gate("export");
     assert_eq!(gate["status"], "failed");
     assert_eq!(
@@ -566,7 +523,7 @@ fn first_status_fails_an_endpoint_that_always_answers_429() {
     let server = HttpServer::new()
         .route("/api/login", Response::status(429))
         .start();
-    let run = run(&rate_limit(&server), 1);
+    let run = run_json(&rate_limit(&server), 1);
     let failure = record("first_status", "200", "429", "gates.toml:4:27");
     assert_failed(&run.gate("rate-limit"), &[failure]);
     assert_eq!(server.hits("/api/login"), 5);
@@ -580,7 +537,7 @@ fn first_status_passes_a_limit_that_starts_after_the_first_request() {
             _ => Response::status(429),
         })
         .start();
-    let run = run(&rate_limit(&server), 0);
+    let run = run_json(&rate_limit(&server), 0);
     assert_passed(&run.gate("rate-limit"));
     assert_eq!(server.hits("/api/login"), 5);
 }
@@ -591,7 +548,7 @@ fn first_status_and_status_fail_separately() {
     let server = HttpServer::new()
         .route("/api/login", Response::ok("welcome"))
         .start();
-    let run = run(&rate_limit(&server), 1);
+    let run = run_json(&rate_limit(&server), 1);
     let failure = record("status", "429", "200", "gates.toml:4:41");
     assert_failed(&run.gate("rate-limit"), &[failure]);
 }
@@ -680,7 +637,7 @@ fn a_websocket_message_is_checked_by_predicates_too() {
         gate("open", "{ gte = 0 }"),
         gate("busy", "{ gte = 1 }")
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("open"));
     let failure = record(
         "json /online",

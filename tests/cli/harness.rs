@@ -515,6 +515,55 @@ pub fn json_gate(test: Test, id: &str, code: i32) -> (Run, Value) {
     (run, gate)
 }
 
+/// `gate run --format json` on `config` (as `gates.toml`), expecting exit `code`.
+#[track_caller]
+pub fn run_json(config: &str, code: i32) -> Run {
+    Test::new()
+        .config(config)
+        .args(&["run", "--format", "json"])
+        .run()
+        .code(code)
+}
+
+/// A failure record as the JSON report writes it.
+pub fn record(expect: &str, expected: &str, actual: &str, at: &str) -> Value {
+    serde_json::json!({"expect": expect, "expected": expected, "actual": actual, "at": at})
+}
+
+/// Asserts that `gate` passed with no reason and no failure record.
+#[track_caller]
+pub fn assert_passed(gate: &Value) {
+    assert_eq!(gate["status"], "passed", "{gate:#}");
+    assert_eq!(gate["reason"], Value::Null, "{gate:#}");
+    assert_eq!(gate["failures"], serde_json::json!([]), "{gate:#}");
+}
+
+/// Asserts that `gate` failed with exactly `failures`, and that its reason
+/// is their one-line forms joined with `; `.
+#[track_caller]
+pub fn assert_failed(gate: &Value, failures: &[Value]) {
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    assert_eq!(gate["failures"], Value::from(failures), "{gate:#}");
+    let lines: Vec<String> = failures
+        .iter()
+        .map(|f| {
+            format!(
+                "expected {} {}, got {}",
+                f["expect"].as_str().unwrap(),
+                f["expected"].as_str().unwrap(),
+                f["actual"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(gate["reason"], lines.join("; "), "{gate:#}");
+}
+
+/// Asserts that `gate` failed with exactly the one failure `record`.
+#[track_caller]
+pub fn assert_failed_with(gate: &Value, record: Value) {
+    assert_failed(gate, &[record]);
+}
+
 /// Asserts that the JSON report's `gate` ended with `status` and exactly `reason`.
 #[track_caller]
 pub fn assert_ended(gate: &Value, status: &str, reason: &str) {
@@ -582,10 +631,35 @@ pub fn place(config: &str, needle: &str) -> String {
     let start = config
         .find(needle)
         .unwrap_or_else(|| panic!("{needle:?} is not in the config:\n{config}"));
-    let before = &config[..start];
+    line_col(&config[..start])
+}
+
+/// `line:col` of the place just after `before`.
+fn line_col(before: &str) -> String {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     format!("{line}:{column}")
+}
+
+/// `gates.toml:LINE:COL` of where `needle` first starts in `config`.
+#[track_caller]
+pub fn at(config: &str, needle: &str) -> String {
+    format!("gates.toml:{}", place(config, needle))
+}
+
+/// `gates.toml:LINE:COL` of the first `needle` after the first table of gate
+/// `id` (`[gates.ID]` or `[gates.ID.KIND]`).
+#[track_caller]
+pub fn at_in(config: &str, id: &str, needle: &str) -> String {
+    let start = [format!("[gates.{id}]"), format!("[gates.{id}.")]
+        .iter()
+        .filter_map(|header| config.find(header.as_str()))
+        .min()
+        .unwrap_or_else(|| panic!("no gate {id} in the config:\n{config}"));
+    let offset = config[start..]
+        .find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} after the table of gate {id}"));
+    format!("gates.toml:{}", line_col(&config[..start + offset]))
 }
 
 #[test]

@@ -5,31 +5,14 @@
 use serde_json::Value;
 
 use crate::Test;
-use crate::harness::{Run, assert_ended, check_fails, reason};
+use crate::harness::{assert_ended, assert_passed, check_fails, reason, run_json};
 use crate::servers::http::{ClosedPort, HttpServer, Latch, Response};
-
-/// `gate run --format json` on `toml`, expecting exit `code`.
-#[track_caller]
-fn run(toml: &str, code: i32) -> Run {
-    Test::new()
-        .config(toml)
-        .args(&["run", "--format", "json"])
-        .run()
-        .code(code)
-}
 
 /// A config with one gate `id` probing `url`, plus `extra` lines in its
 /// `http` table (e.g. `follow_redirects = false`) and an `expect` table
 /// made of `expect` lines.
 fn probe(id: &str, url: &str, extra: &str, expect: &str) -> String {
     format!("[gates.{id}.http]\nurl = \"{url}\"\n{extra}\n[gates.{id}.http.expect]\n{expect}\n")
-}
-
-/// Asserts `gate` passed.
-#[track_caller]
-fn assert_passed(gate: &Value) {
-    assert_eq!(gate["status"], "passed", "gate: {gate:#}");
-    assert_eq!(gate["reason"], Value::Null, "gate: {gate:#}");
 }
 
 // --- health and the default expectation ------------------------------------
@@ -39,7 +22,7 @@ fn a_2xx_response_passes_by_default_and_the_output_summarises_it() {
     let server = HttpServer::new()
         .route("/health", Response::json(r#"{"status":"ok"}"#))
         .start();
-    let run = run(
+    let run = run_json(
         &format!(
             "[gates.health]\nname = \"Health check endpoint responding\"\nhttp = {{ url = \"{}\" }}\n",
             server.url("/health")
@@ -69,7 +52,7 @@ fn a_204_passes_by_default() {
     let server = HttpServer::new()
         .route("/ready", Response::status(204))
         .start();
-    let run = run(&probe("ready", &server.url("/ready"), "", ""), 0);
+    let run = run_json(&probe("ready", &server.url("/ready"), "", ""), 0);
     assert_passed(&run.gate("ready"));
 }
 
@@ -78,7 +61,7 @@ fn a_503_fails_the_default_expectation() {
     let server = HttpServer::new()
         .route("/health", Response::status(503).body("starting"))
         .start();
-    let run = run(
+    let run = run_json(
         &format!(
             "[gates.health]\nhttp = {{ url = \"{}\" }}\n",
             server.url("/health")
@@ -100,7 +83,7 @@ fn a_503_fails_the_default_expectation() {
 #[test]
 fn a_404_fails_the_default_expectation() {
     let server = HttpServer::new().start();
-    let run = run(&probe("health", &server.url("/nowhere"), "", ""), 1);
+    let run = run_json(&probe("health", &server.url("/nowhere"), "", ""), 1);
     assert_ended(
         &run.gate("health"),
         "failed",
@@ -121,7 +104,7 @@ fn status_as_a_number_must_match_exactly() {
         probe("created", &server.url("/created"), "", "status = 201"),
         probe("ok", &server.url("/ok"), "", "status = 201"),
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("created"));
     assert_ended(&run.gate("ok"), "failed", "expected status 201, got 200");
 }
@@ -142,7 +125,7 @@ fn status_as_a_list_accepts_any_of_its_codes() {
             "status = [301, 308]",
         );
     }
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("a"));
     assert_passed(&run.gate("b"));
     assert_ended(
@@ -165,7 +148,7 @@ fn status_as_a_class_accepts_the_whole_class() {
         probe("teapot", &server.url("/teapot"), "", "status = \"4xx\""),
         probe("ok", &server.url("/ok"), "", "status = \"4xx\""),
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("gone"));
     assert_passed(&run.gate("teapot"));
     assert_ended(&run.gate("ok"), "failed", "expected status 4xx, got 200");
@@ -193,7 +176,7 @@ fn body_contains_passes_and_fails_naming_the_text() {
             "body_contains = \"down\""
         ),
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("ok"));
     assert_ended(
         &run.gate("down"),
@@ -222,7 +205,7 @@ fn body_matches_is_a_regex() {
             r#"body_matches = '"status"\s*:\s*"degraded"'"#
         ),
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("ok"));
     assert_ended(
         &run.gate("degraded"),
@@ -236,7 +219,7 @@ fn every_failed_expectation_is_in_the_reason() {
     let server = HttpServer::new()
         .route("/health", Response::status(500).body("down"))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "health",
             &server.url("/health"),
@@ -264,7 +247,7 @@ fn json_pointers_compare_strings_booleans_and_numbers_by_value() {
             ),
         )
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "health",
             &server.url("/health"),
@@ -284,7 +267,7 @@ fn a_json_value_that_differs_fails_with_both_values() {
             Response::json(r#"{"status":"ok","db":{"up":false}}"#),
         )
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "health",
             &server.url("/health"),
@@ -305,7 +288,7 @@ fn a_json_number_of_another_value_fails() {
     let server = HttpServer::new()
         .route("/health", Response::json(r#"{"replicas": 2}"#))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "health",
             &server.url("/health"),
@@ -326,7 +309,7 @@ fn a_missing_json_pointer_fails_naming_it() {
     let server = HttpServer::new()
         .route("/health", Response::json(r#"{"status":"ok"}"#))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "health",
             &server.url("/health"),
@@ -347,7 +330,7 @@ fn a_body_that_is_not_json_fails_json_expectations() {
     let server = HttpServer::new()
         .route("/health", Response::ok("<html>maintenance</html>"))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "health",
             &server.url("/health"),
@@ -379,7 +362,7 @@ fn expected_headers_match_names_case_insensitively_and_values_by_regex() {
                 .header("X-Content-Type-Options", "nosniff"),
         )
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "headers",
             &server.url("/"),
@@ -399,7 +382,7 @@ fn a_header_value_that_does_not_match_fails_with_value_and_regex() {
             Response::ok("home").header("X-Frame-Options", "SAMEORIGIN"),
         )
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "frames",
             &server.url("/"),
@@ -418,7 +401,7 @@ fn a_header_value_that_does_not_match_fails_with_value_and_regex() {
 #[test]
 fn a_missing_header_fails_naming_it() {
     let server = HttpServer::new().route("/", Response::ok("home")).start();
-    let run = run(
+    let run = run_json(
         &probe(
             "csp",
             &server.url("/"),
@@ -439,7 +422,7 @@ fn a_fast_response_is_within_max_time() {
     let server = HttpServer::new()
         .route("/api/users", Response::json("[]"))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "latency",
             &server.url("/api/users"),
@@ -462,7 +445,7 @@ fn a_response_slower_than_max_time_fails_with_both_times() {
             Response::json("[]")
         })
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "latency",
             &server.url("/api/users"),
@@ -572,7 +555,7 @@ fn security_headers_present() {
         probe("secure", &server.url("/"), "", expect),
         probe("bare", &server.url("/bare"), "", expect),
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("secure"));
     assert_ended(
         &run.gate("bare"),
@@ -588,7 +571,7 @@ fn https_enforced_by_a_redirect_that_is_not_followed() {
     let server = HttpServer::new()
         .route("/", Response::redirect(301, "https://127.0.0.1/"))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "https-enforced",
             &server.url("/"),
@@ -630,7 +613,7 @@ fn https_not_enforced_fails() {
             expect
         ),
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_ended(
         &run.gate("to-http"),
         "failed",
@@ -650,7 +633,7 @@ fn redirects_are_followed_by_default() {
         .route("/moved", Response::redirect(308, "/new"))
         .route("/new", Response::ok("new home"))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "moved",
             &server.url("/old"),
@@ -675,7 +658,7 @@ fn a_redirect_loop_is_given_up_after_ten_redirects() {
     let server = HttpServer::new()
         .handle("/loop", |_| Response::redirect(302, "/loop"))
         .start();
-    let run = run(&probe("loop", &server.url("/loop"), "", ""), 1);
+    let run = run_json(&probe("loop", &server.url("/loop"), "", ""), 1);
     let gate = run.gate("loop");
     assert_eq!(gate["status"], "error", "gate: {gate:#}");
     assert!(
@@ -716,7 +699,7 @@ fn cors_sends_the_origin_and_checks_the_allowed_origin() {
             expect,
         ),
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_passed(&run.gate("cors"));
     assert_ended(
         &run.gate("cors-evil"),
@@ -741,7 +724,7 @@ fn rate_limiting_active_after_a_hundred_requests() {
             _ => Response::status(429),
         })
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "rate-limit",
             &server.url("/api/login"),
@@ -764,7 +747,7 @@ fn no_rate_limiting_fails_on_the_last_response() {
     let server = HttpServer::new()
         .route("/api/login", Response::ok("ok"))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "rate-limit",
             &server.url("/api/login"),
@@ -789,7 +772,7 @@ fn repeat_stops_at_the_first_request_without_a_response() {
             _ => Response::never(),
         })
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "rate-limit",
             &server.url("/api"),
@@ -818,7 +801,7 @@ fn a_service_still_starting_passes_on_a_retry() {
         "[gates.health]\nretries = 3\nretry_delay = \"10ms\"\nhttp = {{ url = \"{}\" }}\n",
         server.url("/health")
     );
-    let run = run(&config, 0);
+    let run = run_json(&config, 0);
     let gate = run.gate("health");
     assert_passed(&gate);
     assert_eq!(gate["attempts"], 3);
@@ -834,7 +817,7 @@ fn a_service_that_never_starts_fails_after_its_retries() {
         "[gates.health]\nretries = 2\nretry_delay = \"10ms\"\nhttp = {{ url = \"{}\" }}\n",
         server.url("/health")
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     let gate = run.gate("health");
     assert_ended(&gate, "failed", "expected status 2xx, got 503");
     assert_eq!(gate["attempts"], 3);
@@ -847,7 +830,7 @@ fn a_service_that_never_starts_fails_after_its_retries() {
 fn connection_refused_is_an_error() {
     let closed = ClosedPort::new();
     let port = closed.port();
-    let run = run(
+    let run = run_json(
         &format!("[gates.health]\nhttp = {{ url = \"http://127.0.0.1:{port}/health\" }}\n"),
         1,
     );
@@ -864,7 +847,7 @@ fn connection_refused_is_an_error() {
 fn connection_refused_is_retried() {
     let closed = ClosedPort::new();
     let port = closed.port();
-    let run = run(
+    let run = run_json(
         &format!(
             "[gates.health]\nretries = 2\nretry_delay = \"10ms\"\n\
              http = {{ url = \"http://127.0.0.1:{port}/health\" }}\n"
@@ -878,7 +861,7 @@ fn connection_refused_is_retried() {
 
 #[test]
 fn a_host_that_does_not_resolve_is_an_error_naming_it() {
-    let run = run(
+    let run = run_json(
         "[gates.health]\ntimeout = \"5s\"\nhttp = { url = \"http://no-such-host.invalid/health\" }\n",
         1,
     );
@@ -897,7 +880,7 @@ fn a_server_that_never_answers_times_out_the_request() {
     let server = HttpServer::new()
         .route("/health", Response::never())
         .start();
-    let run = run(
+    let run = run_json(
         &probe("health", &server.url("/health"), "timeout = \"300ms\"", ""),
         1,
     );
@@ -912,7 +895,7 @@ fn a_body_that_stops_coming_times_out_the_request() {
     let server = HttpServer::new()
         .route("/export", Response::stalled("EXPORT-BEGIN ", 1024 * 1024))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "export",
             &server.url("/export"),
@@ -933,7 +916,7 @@ fn a_server_that_never_answers_times_out_the_gate() {
     let server = HttpServer::new()
         .route("/health", Response::never())
         .start();
-    let run = run(
+    let run = run_json(
         &format!(
             "[gates.health]\ntimeout = \"300ms\"\nhttp = {{ url = \"{}\" }}\n",
             server.url("/health")
@@ -988,7 +971,7 @@ fn a_huge_body_is_read_only_as_far_as_needed() {
     let server = HttpServer::new()
         .route("/export", Response::large("EXPORT-BEGIN ", LENGTH))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "export",
             &server.url("/export"),
@@ -1017,7 +1000,7 @@ fn text_past_the_body_limit_is_not_found_and_the_reason_says_so() {
             Response::large("EXPORT-BEGIN ", 50 * 1024 * 1024),
         )
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "export",
             &server.url("/export"),
@@ -1041,7 +1024,7 @@ fn json_expectations_on_a_huge_body_fail_saying_it_is_too_large() {
     let server = HttpServer::new()
         .route("/export", Response::large("[", 50 * 1024 * 1024))
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "export",
             &server.url("/export"),
@@ -1066,7 +1049,7 @@ fn a_body_that_is_not_utf8_cannot_match_a_regex() {
                 .header("Content-Type", "image/png"),
         )
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "logo",
             &server.url("/logo.png"),
@@ -1093,7 +1076,7 @@ fn a_body_that_is_not_utf8_can_still_contain_bytes() {
             Response::ok(vec![0x89, b'P', b'N', b'G', 0xff, 0xfe]),
         )
         .start();
-    let run = run(
+    let run = run_json(
         &probe(
             "logo",
             &server.url("/logo.png"),
@@ -1110,7 +1093,7 @@ fn a_server_that_closes_the_connection_without_answering_is_an_error() {
     let server = HttpServer::new()
         .route("/health", Response::close())
         .start();
-    let run = run(&probe("health", &server.url("/health"), "", ""), 1);
+    let run = run_json(&probe("health", &server.url("/health"), "", ""), 1);
     let gate = run.gate("health");
     assert_eq!(gate["status"], "error", "gate: {gate:#}");
     let reason = reason(&gate);
@@ -1427,7 +1410,7 @@ fn a_command_gate_needing_a_failed_http_gate_is_skipped() {
          [gates.smoke]\nrun = \"touch ran\"\nneeds = [\"health\"]\n",
         server.url("/health")
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     assert_ended(
         &run.gate("health"),
         "failed",

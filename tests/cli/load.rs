@@ -7,19 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::Test;
-use crate::harness::{Run, check_fails, place};
+use crate::harness::{check_fails, place, record, run_json};
 use crate::servers::http::{ClosedPort, HttpServer, InFlight, Response};
-
-/// `gate run --format json` on `config`, expecting exit `code`.
-#[track_caller]
-fn run(config: &str, code: i32) -> Run {
-    Test::new()
-        .config(config)
-        .args(&["run", "--format", "json"])
-        .run()
-        .code(code)
-}
 
 /// Gate `api`: a load of `load` on `url`, with `expect = { expect }` when
 /// `expect` is not empty.
@@ -60,17 +49,12 @@ fn summary(gate: &Value) -> String {
     figure.replace_all(output, "<ms>").into_owned()
 }
 
-/// A failure record as the JSON report writes it.
-fn record(expect: &str, expected: &str, actual: &str, at: &str) -> Value {
-    json!({"expect": expect, "expected": expected, "actual": actual, "at": at})
-}
-
 // --- how many at once --------------------------------------------------------------
 
 #[test]
 fn a_load_keeps_exactly_its_concurrency_in_flight_and_never_more() {
     let (server, in_flight) = counting(12, 4);
-    let run = run(
+    let run = run_json(
         &load_gate(&server.url("/api"), "requests = 12, concurrency = 4", ""),
         0,
     );
@@ -86,7 +70,7 @@ fn a_load_keeps_exactly_its_concurrency_in_flight_and_never_more() {
 #[test]
 fn a_load_that_does_not_divide_into_its_concurrency_keeps_it_until_the_end() {
     let (server, in_flight) = counting(10, 3);
-    let run = run(
+    let run = run_json(
         &load_gate(&server.url("/api"), "requests = 10, concurrency = 3", ""),
         0,
     );
@@ -102,7 +86,7 @@ fn a_load_that_does_not_divide_into_its_concurrency_keeps_it_until_the_end() {
 #[test]
 fn a_concurrency_of_one_sends_one_request_after_the_other() {
     let (server, in_flight) = counting(5, 1);
-    run(
+    run_json(
         &load_gate(&server.url("/api"), "requests = 5, concurrency = 1", ""),
         0,
     );
@@ -113,7 +97,7 @@ fn a_concurrency_of_one_sends_one_request_after_the_other() {
 #[test]
 fn a_concurrency_above_the_requests_sends_them_all_at_once() {
     let (server, in_flight) = counting(3, 3);
-    let run = run(
+    let run = run_json(
         &load_gate(&server.url("/api"), "requests = 3, concurrency = 50", ""),
         0,
     );
@@ -135,7 +119,7 @@ fn a_concurrency_above_the_requests_sends_them_all_at_once() {
 fn the_report_has_the_statistics_and_the_output_summarises_them() {
     let (server, _in_flight) = counting(8, 2);
     let config = load_gate(&server.url("/api"), "requests = 8, concurrency = 2", "");
-    let run = run(&config, 0);
+    let run = run_json(&config, 0);
     let gate = run.gate("api");
     assert_eq!(gate["status"], "passed", "{gate:#}");
     assert_eq!(gate["failures"], json!([]), "{gate:#}");
@@ -175,7 +159,7 @@ fn a_gate_without_load_has_no_stats() {
     let server = HttpServer::new()
         .route("/health", Response::ok("ok"))
         .start();
-    let run = run(
+    let run = run_json(
         &format!(
             "[gates.health]\nhttp = {{ url = \"{}\" }}\n",
             server.url("/health")
@@ -191,7 +175,7 @@ fn a_gate_without_load_has_no_stats() {
 fn responses_that_fail_status_are_errors_and_fail_the_default_error_rate() {
     let server = every_nth_fails(4);
     let config = load_gate(&server.url("/api"), "requests = 20, concurrency = 4", "");
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     let gate = run.gate("api");
     assert_eq!(gate["status"], "failed", "{gate:#}");
     // The default error rate, 0, is written where the load is.
@@ -219,7 +203,7 @@ fn responses_that_fail_status_are_errors_and_fail_the_default_error_rate() {
 #[test]
 fn an_error_rate_of_one_half_tolerates_a_quarter_of_errors() {
     let server = every_nth_fails(4);
-    let run = run(
+    let run = run_json(
         &load_gate(
             &server.url("/api"),
             "requests = 20, concurrency = 4",
@@ -245,7 +229,7 @@ fn an_error_rate_below_the_errors_fails_naming_where_it_is_written() {
         "requests = 10, concurrency = 2",
         "status = 200, error_rate = 0.1",
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     let failure = record(
         "error rate",
         "<= 10.0%",
@@ -259,7 +243,7 @@ fn an_error_rate_below_the_errors_fails_naming_where_it_is_written() {
 fn requests_without_a_response_are_errors() {
     let closed = ClosedPort::new();
     let url = format!("http://127.0.0.1:{}/api", closed.port());
-    let run = run(&load_gate(&url, "requests = 4, concurrency = 2", ""), 1);
+    let run = run_json(&load_gate(&url, "requests = 4, concurrency = 2", ""), 1);
     let gate = run.gate("api");
     assert_eq!(gate["status"], "failed", "{gate:#}");
     assert_eq!(gate["failures"][0]["actual"], "100.0% (4 of 4)", "{gate:#}");
@@ -285,7 +269,7 @@ fn a_p95_over_its_bound_fails_with_a_record() {
         "requests = 6, concurrency = 3",
         "p95 = \"1ms\"",
     );
-    let run = run(&config, 1);
+    let run = run_json(&config, 1);
     let gate = run.gate("api");
     assert_eq!(gate["status"], "failed", "{gate:#}");
     let failures = gate["failures"].as_array().expect("failures");

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{Value, json};
 
 use crate::Test;
-use crate::harness::{Run, assert_ended, assert_hidden};
+use crate::harness::{
+    Run, assert_ended, assert_failed_with, assert_hidden, assert_passed, at_in, record,
+};
 use crate::servers::http::{HttpServer, Request, Response};
 
 /// A test directory whose gates.toml is the `template` `gate init` wrote.
@@ -30,48 +32,6 @@ fn project(template: &str) -> Test {
 #[track_caller]
 fn run(test: Test, id: &str, code: i32) -> Run {
     test.args(&["run", id, "--format", "json"]).run().code(code)
-}
-
-/// A failure record as the JSON report writes it.
-fn record(expect: &str, expected: &str, actual: &str, at: &str) -> Value {
-    json!({"expect": expect, "expected": expected, "actual": actual, "at": at})
-}
-
-/// `gates.toml:LINE:COL` of the first `needle` after the header `[gates.ID`.
-#[track_caller]
-fn at(config: &str, id: &str, needle: &str) -> String {
-    let start = config
-        .find(&format!("[gates.{id}"))
-        .unwrap_or_else(|| panic!("no gate {id} in the template"));
-    let offset = config[start..]
-        .find(needle)
-        .unwrap_or_else(|| panic!("no {needle:?} after [gates.{id}]"));
-    let before = &config[..start + offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-    format!("gates.toml:{line}:{column}")
-}
-
-/// Asserts that `gate` passed with no reason and no failure record.
-#[track_caller]
-fn assert_passed(gate: &Value) {
-    assert_eq!(gate["status"], "passed", "{gate:#}");
-    assert_eq!(gate["reason"], Value::Null, "{gate:#}");
-    assert_eq!(gate["failures"], json!([]), "{gate:#}");
-}
-
-/// Asserts that `gate` failed with exactly the one failure `record`, and
-/// that its reason is the record's one-line form.
-#[track_caller]
-fn assert_failed_with(gate: &Value, record: Value) {
-    let reason = format!(
-        "expected {} {}, got {}",
-        record["expect"].as_str().unwrap(),
-        record["expected"].as_str().unwrap(),
-        record["actual"].as_str().unwrap()
-    );
-    assert_eq!(gate["failures"], json!([record]), "{gate:#}");
-    assert_ended(gate, "failed", &reason);
 }
 
 // --- Smoke tests -------------------------------------------------------------
@@ -337,7 +297,7 @@ fn uptime_fails_at_98_12_percent_with_its_record() {
             "json /data/result/0/value/1",
             ">= 0.999",
             "0.9812",
-            &at(&config, "uptime", "{ gte = 0.999 }"),
+            &at_in(&config, "uptime", "{ gte = 0.999 }"),
         ),
     );
 }
@@ -351,7 +311,7 @@ fn uptime_fails_on_an_empty_result() {
             "json /data/result/0/value/1",
             ">= 0.999",
             "not found",
-            &at(&config, "uptime", "{ gte = 0.999 }"),
+            &at_in(&config, "uptime", "{ gte = 0.999 }"),
         ),
     );
 }
@@ -371,7 +331,7 @@ fn error_rate_fails_at_1_2_percent_with_its_record() {
             "json /data/result/0/value/1",
             "< 0.001",
             "0.012",
-            &at(&config, "error-rate", "{ lt = 0.001 }"),
+            &at_in(&config, "error-rate", "{ lt = 0.001 }"),
         ),
     );
 }
@@ -385,7 +345,7 @@ fn error_rate_fails_on_an_empty_result() {
             "json /data/result/0/value/1",
             "< 0.001",
             "not found",
-            &at(&config, "error-rate", "{ lt = 0.001 }"),
+            &at_in(&config, "error-rate", "{ lt = 0.001 }"),
         ),
     );
 }
@@ -437,7 +397,7 @@ fn disk_free_fails_at_12_percent_with_its_record() {
             "json /data/result/0/value/1",
             "> 0.2",
             "0.12",
-            &at(&config, "disk-free", "{ gt = 0.2 }"),
+            &at_in(&config, "disk-free", "{ gt = 0.2 }"),
         ),
     );
 }
@@ -451,7 +411,7 @@ fn disk_free_fails_on_an_empty_result() {
             "json /data/result/0/value/1",
             "> 0.2",
             "not found",
-            &at(&config, "disk-free", "{ gt = 0.2 }"),
+            &at_in(&config, "disk-free", "{ gt = 0.2 }"),
         ),
     );
 }
@@ -494,7 +454,7 @@ fn rate_limit_fails_an_endpoint_that_answers_429_from_the_first_request() {
             "first_status",
             "2xx",
             "429",
-            &at(&config, "rate-limit", r#""2xx""#),
+            &at_in(&config, "rate-limit", r#""2xx""#),
         ),
     );
 }
@@ -513,7 +473,12 @@ fn rate_limit_fails_an_endpoint_that_never_answers_429() {
     let (gate, config) = rate_limit(&server, 1);
     assert_failed_with(
         &gate,
-        record("status", "429", "200", &at(&config, "rate-limit", "429 }")),
+        record(
+            "status",
+            "429",
+            "200",
+            &at_in(&config, "rate-limit", "429 }"),
+        ),
     );
     assert_eq!(server.hits("/health"), 150);
 }
@@ -629,7 +594,7 @@ fn pip_audit_fails_a_report_that_audited_no_dependency() {
             "json /dependencies",
             "of length >= 1",
             "length 0",
-            &at(&config, "pip-audit", "{ len = { gte = 1 } }"),
+            &at_in(&config, "pip-audit", "{ len = { gte = 1 } }"),
         ),
     );
 }
@@ -651,7 +616,7 @@ fn pip_audit_fails_when_a_dependency_could_not_be_audited() {
     assert_eq!(failures[0]["expected"], r#"without "could not be audited""#);
     assert_eq!(
         failures[0]["at"],
-        at(&config, "pip-audit", r#""could not be audited""#)
+        at_in(&config, "pip-audit", r#""could not be audited""#)
     );
     let actual = failures[0]["actual"].as_str().unwrap();
     assert!(actual.contains("internal-lib (1.0)"), "{gate:#}");
