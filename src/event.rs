@@ -162,4 +162,39 @@ pub enum Event {
     GateFinished { index: usize, result: GateResult },
     /// SIGINT or SIGTERM arrived: running gates are being terminated.
     Interrupted,
+    /// Service `service` (an index into the plan's services) can be used.
+    ServiceReady {
+        service: usize,
+        ready_ms: u64,
+        reused: bool,
+    },
+    /// Service `service` has stopped, or never became ready.
+    ServiceEnded {
+        service: usize,
+        result: ServiceResult,
+    },
+}
+
+/// How a service fared, as reports show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStatus {
+    /// gate started it and it became ready.
+    Ready,
+    /// It exited before it was ready, or was not ready in time.
+    Failed,
+    /// `reuse`: it was already up, so gate started nothing.
+    Reused,
+}
+
+/// The end of a service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceResult {
+    pub status: ServiceStatus,
+    /// How long it took to become ready.
+    pub ready_ms: Option<u64>,
+    /// Why it failed, or what happened to it while in use.
+    pub reason: Option<String>,
+    /// The tail of its own output, secrets masked.
+    pub output: String,
 }

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod plan;
 pub mod redact;
 pub mod report;
+pub mod service;
 
 use clap::Parser;
 

@@ -343,6 +343,7 @@ mod tests {
             partition: None,
             counts: crate::report::model::counts(&gates),
             gates,
+            services: Vec::new(),
         }
     }
 

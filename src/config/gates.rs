@@ -8,7 +8,7 @@ use super::diagnostic::Diagnostic;
 use super::model::{Gate, Severity, Source};
 use super::raw::{RawGate, SpannedString};
 use super::template::{self, Delay, Template, Timeout};
-use super::{suggest, values};
+use super::values;
 use crate::check::{Check, command};
 
 /// The valid `severity` values.
@@ -19,15 +19,17 @@ const SEVERITIES: [(&str, Severity); 2] = [("block", Severity::Block), ("warn", 
 pub fn gates(
     source: &Source,
     raw: &IndexMap<SpannedString, RawGate>,
+    services: &[&str],
 ) -> Result<Vec<Gate>, Diagnostic> {
     let ids: Vec<&str> = raw.keys().map(|id| id.get_ref().as_str()).collect();
     raw.iter()
         .map(|(id, gate)| {
-            check_id(source, id)?;
+            check_id(source, "gate", id)?;
             GateContext {
                 source,
                 id,
                 ids: &ids,
+                services,
             }
             .gate(gate)
         })
@@ -40,6 +42,8 @@ struct GateContext<'a> {
     id: &'a SpannedString,
     /// All gate ids, for `needs`.
     ids: &'a [&'a str],
+    /// All service ids, for `services`.
+    services: &'a [&'a str],
 }
 
 impl GateContext<'_> {
@@ -74,7 +78,12 @@ impl GateContext<'_> {
             needs: raw
                 .needs
                 .iter()
-                .map(|need| self.need(need))
+                .map(|need| self.reference(("needs", "gate"), need, self.ids))
+                .collect::<Result<_, _>>()?,
+            services: raw
+                .services
+                .iter()
+                .map(|service| self.reference(("uses", "service"), service, self.services))
                 .collect::<Result<_, _>>()?,
         })
     }
@@ -115,20 +124,16 @@ impl GateContext<'_> {
         }
     }
 
-    /// One `needs` entry, which must name a gate.
-    fn need(&self, need: &SpannedString) -> Result<String, Diagnostic> {
-        let wanted = need.get_ref();
-        if self.ids.contains(&wanted.as_str()) {
-            return Ok(wanted.clone());
-        }
-        let mut message = format!(
-            "gate `{}` needs `{wanted}`, which is not a gate",
-            self.id.get_ref()
-        );
-        if let Some(best) = suggest::closest(wanted, self.ids.iter().copied()) {
-            message.push_str(&format!("; did you mean `{best}`?"));
-        }
-        Err(self.source.diagnostic(need.span(), message))
+    /// One entry of `needs` (a gate) or `services` (a service): it must
+    /// name one of `names`.
+    fn reference(
+        &self,
+        (verb, what): (&str, &str),
+        entry: &SpannedString,
+        names: &[&str],
+    ) -> Result<String, Diagnostic> {
+        let owner = format!("gate `{}`", self.id.get_ref());
+        values::reference(self.source, (&owner, verb), (what, entry), names)
     }
 
     /// An error about the gate as a whole, at its header.
@@ -137,15 +142,15 @@ impl GateContext<'_> {
     }
 }
 
-/// Ids are `[a-z0-9][a-z0-9_-]*`.
-fn check_id(source: &Source, id: &SpannedString) -> Result<(), Diagnostic> {
+/// Ids of gates and services (`what`) are `[a-z0-9][a-z0-9_-]*`.
+pub fn check_id(source: &Source, what: &str, id: &SpannedString) -> Result<(), Diagnostic> {
     if is_valid_id(id.get_ref()) {
         return Ok(());
     }
     Err(source.diagnostic(
         id.span(),
         format!(
-            "invalid gate id `{}`: ids are lowercase letters, digits, `-` and `_`, \
+            "invalid {what} id `{}`: ids are lowercase letters, digits, `-` and `_`, \
              starting with a letter or digit",
             id.get_ref()
         ),

@@ -21,9 +21,9 @@ mod settings;
 pub mod suggest;
 pub mod template;
 #[cfg(test)]
-mod testing;
+pub mod testing;
 mod validate;
-mod values;
+pub mod values;
 
 use std::ffi::OsStr;
 use std::fs;

@@ -16,6 +16,7 @@ use indexmap::IndexMap;
 use super::template::Template;
 use crate::check::http::HttpUrl;
 use crate::check::{Check, manual};
+pub use crate::service::Service;
 
 /// Byte range in the config file's text.
 pub type Span = Range<usize>;
@@ -54,6 +55,8 @@ pub struct Config {
     pub env: Vec<EnvVar>,
     /// `[profiles.*]`, in file order.
     pub profiles: IndexMap<String, Profile>,
+    /// `[services.*]`, in file order.
+    pub services: Vec<Service>,
     /// `[gates.*]`, in file order.
     pub gates: Vec<Gate>,
 }
@@ -165,12 +168,19 @@ pub struct Gate {
     pub severity: Severity,
     /// Ids of gates that must pass first; all exist, no cycles.
     pub needs: Vec<String>,
+    /// Ids of the services it uses; all exist.
+    pub services: Vec<String>,
 }
 
 impl Config {
     /// The index in `gates` of the gate with `id`.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.gates.iter().position(|gate| gate.id == id)
+    }
+
+    /// The service with `id`.
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|service| service.id == id)
     }
 }
 

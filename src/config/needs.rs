@@ -1,14 +1,19 @@
-//! `needs` cycles: gates that could never start because they wait on each other.
+//! `needs` cycles: gates that could never start because they wait on each
+//! other, directly or through the needs of a service they use.
 
 use std::collections::HashMap;
 
 use super::diagnostic::Diagnostic;
-use super::model::{Gate, Source};
+use super::model::{Gate, Service, Source};
 
 /// Fails on the first `needs` cycle found, visiting gates in config order.
-/// Every `needs` entry must already name a gate.
-pub fn check_cycles(source: &Source, gates: &[Gate]) -> Result<(), Diagnostic> {
-    let Some(cycle) = CycleSearch::new(gates).run() else {
+/// Every `needs` and `services` entry must already name a gate or service.
+pub fn check_cycles(
+    source: &Source,
+    gates: &[Gate],
+    services: &[Service],
+) -> Result<(), Diagnostic> {
+    let Some(cycle) = CycleSearch::new(gates, services).run() else {
         return Ok(());
     };
     let names: Vec<&str> = cycle.iter().map(|&i| gates[i].id.as_str()).collect();
@@ -29,23 +34,40 @@ enum Mark {
     Done,
 }
 
-/// A depth-first search over `needs`.
-struct CycleSearch<'a> {
-    gates: &'a [Gate],
-    index: HashMap<&'a str, usize>,
+/// A depth-first search over what each gate waits for.
+struct CycleSearch {
+    /// Per gate, the gates it waits for: its needs, then those of its services.
+    waits_for: Vec<Vec<usize>>,
     marks: Vec<Mark>,
     path: Vec<usize>,
 }
 
-impl<'a> CycleSearch<'a> {
-    fn new(gates: &'a [Gate]) -> Self {
-        CycleSearch {
-            gates,
-            index: gates
+impl CycleSearch {
+    fn new(gates: &[Gate], services: &[Service]) -> Self {
+        let index: HashMap<&str, usize> = gates
+            .iter()
+            .enumerate()
+            .map(|(i, gate)| (gate.id.as_str(), i))
+            .collect();
+        let service_needs = |id: &str| -> &[String] {
+            services
                 .iter()
-                .enumerate()
-                .map(|(i, gate)| (gate.id.as_str(), i))
-                .collect(),
+                .find(|service| service.id == id)
+                .map_or(&[], |service| &service.needs)
+        };
+        let waits_for = gates
+            .iter()
+            .map(|gate| {
+                let through_services = gate.services.iter().flat_map(|s| service_needs(s));
+                gate.needs
+                    .iter()
+                    .chain(through_services)
+                    .map(|id| index[id.as_str()])
+                    .collect()
+            })
+            .collect();
+        CycleSearch {
+            waits_for,
             marks: vec![Mark::Unvisited; gates.len()],
             path: Vec::new(),
         }
@@ -53,7 +75,7 @@ impl<'a> CycleSearch<'a> {
 
     /// The first cycle, as gate indices with the first repeated at the end.
     fn run(mut self) -> Option<Vec<usize>> {
-        (0..self.gates.len()).find_map(|start| self.visit(start))
+        (0..self.waits_for.len()).find_map(|start| self.visit(start))
     }
 
     fn visit(&mut self, node: usize) -> Option<Vec<usize>> {
@@ -69,9 +91,8 @@ impl<'a> CycleSearch<'a> {
         }
         self.marks[node] = Mark::Active;
         self.path.push(node);
-        let gates = self.gates;
-        for need in &gates[node].needs {
-            if let Some(cycle) = self.visit(self.index[need.as_str()]) {
+        for next in self.waits_for[node].clone() {
+            if let Some(cycle) = self.visit(next) {
                 return Some(cycle);
             }
         }

@@ -30,6 +30,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub profiles: IndexMap<SpannedString, RawProfile>,
     #[serde(default)]
+    pub services: IndexMap<SpannedString, crate::service::Raw>,
+    #[serde(default)]
     pub gates: IndexMap<SpannedString, RawGate>,
 }
 
@@ -148,6 +150,9 @@ pub struct RawGate {
     pub severity: Option<SpannedString>,
     #[serde(default)]
     pub needs: Vec<SpannedString>,
+    /// The services it probes, started for it.
+    #[serde(default)]
+    pub services: Vec<SpannedString>,
 }
 
 impl RawGate {

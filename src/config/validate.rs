@@ -19,14 +19,21 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
     check_version(&source, raw.version.as_ref())?;
     let settings = settings::settings(&source, &raw.settings)?;
     let env = values::env_vars(&source, &raw.env)?;
-    let gates = gates::gates(&source, &raw.gates)?;
+    let gate_ids: Vec<&str> = raw.gates.keys().map(|id| id.get_ref().as_str()).collect();
+    for id in raw.services.keys() {
+        gates::check_id(&source, "service", id)?;
+    }
+    let services = crate::service::load_all(&source, &raw.services, &gate_ids)?;
+    let service_ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
+    let gates = gates::gates(&source, &raw.gates, &service_ids)?;
     let profiles = profiles(&source, &raw.profiles, &gates)?;
-    needs::check_cycles(&source, &gates)?;
+    needs::check_cycles(&source, &gates, &services)?;
     Ok(Config {
         source,
         settings,
         env,
         profiles,
+        services,
         gates,
     })
 }
@@ -217,7 +224,7 @@ mod tests {
         assert_invalid(
             "title = \"x\"\n",
             "unknown key `title` (expected one of `version`, `settings`, `env`, `profiles`, \
-             `gates`)",
+             `services`, `gates`)",
             1,
             1,
         );

@@ -36,3 +36,24 @@ pub fn env_vars(source: &Source, env: &RawEnv) -> Result<Vec<EnvVar>, Diagnostic
         })
         .collect()
 }
+
+/// An entry of a list that names something by id (`needs`, `services`):
+/// `owner` (`gate `x``) `verb`s (`needs`, `uses`) `entry`, which must be
+/// one of the `what`s (`gate`, `service`) in `names`; else an error at the
+/// entry with the closest name.
+pub fn reference(
+    source: &Source,
+    (owner, verb): (&str, &str),
+    (what, entry): (&str, &SpannedString),
+    names: &[&str],
+) -> Result<String, Diagnostic> {
+    let wanted = entry.get_ref();
+    if names.contains(&wanted.as_str()) {
+        return Ok(wanted.clone());
+    }
+    let mut message = format!("{owner} {verb} `{wanted}`, which is not a {what}");
+    if let Some(best) = suggest::closest(wanted, names.iter().copied()) {
+        message.push_str(&format!("; did you mean `{best}`?"));
+    }
+    Err(source.diagnostic(entry.span(), message))
+}

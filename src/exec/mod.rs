@@ -9,6 +9,7 @@ mod attempt;
 mod gate;
 pub mod output;
 pub mod process_group;
+mod services;
 mod signals;
 pub mod stop;
 
@@ -19,9 +20,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::check::{Action, Resources, manual};
-use crate::event::{Event, GateResult, Status};
+use crate::event::{Event, GateResult, ServiceResult, Status};
 use crate::plan::{Plan, Step};
+use crate::service::process::{self as service_process, ServiceContext};
 pub use attempt::{Attempt, AttemptContext, Limit, LineSink};
+use services::{Services, Use};
 use signals::Signals;
 use stop::Stop;
 
@@ -35,6 +38,8 @@ pub struct Run {
     pub duration: Duration,
     /// In plan order.
     pub results: Vec<GateResult>,
+    /// Per service of the plan: how it fared, `None` if it never started.
+    pub services: Vec<Option<ServiceResult>>,
     /// SIGINT or SIGTERM stopped the run.
     pub interrupted: bool,
 }
@@ -68,6 +73,7 @@ pub async fn execute(
             .into_iter()
             .map(|r| r.expect("every gate ends"))
             .collect(),
+        services: dispatcher.services.into_results(),
     }
 }
 
@@ -83,6 +89,7 @@ struct Dispatcher {
     stream: bool,
     states: Vec<State>,
     results: Vec<Option<GateResult>>,
+    services: Services,
     running: usize,
     stop: watch::Sender<Stop>,
     /// Why gates are being cancelled, once they are.
@@ -97,6 +104,7 @@ impl Dispatcher {
         let (events, inbox) = mpsc::channel(EVENT_BUFFER);
         let count = plan.steps.len();
         Dispatcher {
+            services: Services::new(&plan.services),
             shared: Arc::new(Shared { plan, resources }),
             stream,
             states: vec![State::Waiting; count],
@@ -114,7 +122,8 @@ impl Dispatcher {
         let mut signals = Signals::new();
         loop {
             self.start_ready(on_event);
-            if self.running == 0 && self.states.iter().all(|s| matches!(s, State::Done(_))) {
+            let all_done = self.states.iter().all(|s| matches!(s, State::Done(_)));
+            if self.running == 0 && all_done && self.services.settled() {
                 return;
             }
             tokio::select! {
@@ -134,6 +143,18 @@ impl Dispatcher {
             Event::GateOutput { index, line } => {
                 let line = self.shared.plan.redactor.redact(&line);
                 on_event(&Event::GateOutput { index, line });
+            }
+            Event::ServiceReady { service, .. } => {
+                self.services.ready(service);
+                on_event(&event);
+            }
+            Event::ServiceEnded { service, result } => {
+                let event = Event::ServiceEnded {
+                    service,
+                    result: result.clone(),
+                };
+                self.services.ended(service, result);
+                on_event(&event);
             }
             other => on_event(&other),
         }
@@ -163,6 +184,15 @@ impl Dispatcher {
                     (Some(Err(reason)), _) => GateResult::not_run(Status::Skipped, Some(reason)),
                     (Some(Ok(())), Action::Manual) => manual::confirm(step),
                     (Some(Ok(())), Action::Probe(_)) => {
+                        match self.services_outcome(index) {
+                            None => continue,
+                            Some(Err(result)) => {
+                                self.finish(index, *result, on_event);
+                                settled = true;
+                                continue;
+                            }
+                            Some(Ok(())) => {}
+                        }
                         if self.running >= self.shared.plan.concurrency {
                             continue;
                         }
@@ -184,8 +214,14 @@ impl Dispatcher {
 
     /// `None` while a need is unfinished; else whether all of them passed.
     fn needs_outcome(&self, index: usize) -> Option<Result<(), String>> {
+        self.outcome_of(&self.shared.plan.steps[index].needs)
+    }
+
+    /// `None` while one of the gates `needs` is unfinished; else whether
+    /// all of them passed.
+    fn outcome_of(&self, needs: &[usize]) -> Option<Result<(), String>> {
         let mut outcome = Ok(());
-        for &need in &self.shared.plan.steps[index].needs {
+        for &need in needs {
             match self.states[need] {
                 State::Done(Status::Passed) => {}
                 State::Done(status) => {
@@ -244,6 +280,61 @@ impl Dispatcher {
             .collect()
     }
 
+    /// `None` while a service gate `index` uses is not ready (starting
+    /// those that may start); else whether the gate can run, or how it
+    /// ends when one of them failed or was skipped.
+    fn services_outcome(&mut self, index: usize) -> Option<Result<(), Box<GateResult>>> {
+        let step = Arc::clone(&self.shared.plan.steps[index]);
+        let mut waiting = false;
+        for &service in &step.services {
+            let needs = self.outcome_of(&self.services.planned(service).needs);
+            match self.services.usable(service, needs) {
+                Use::Ready => {}
+                Use::Wait => waiting = true,
+                Use::Start => {
+                    self.start_service(service);
+                    waiting = true;
+                }
+                Use::Refused(status, reason) => {
+                    return Some(Err(Box::new(GateResult::not_run(status, Some(reason)))));
+                }
+            }
+        }
+        (!waiting).then_some(Ok(()))
+    }
+
+    /// Starts service `index` as a task that reports through the inbox.
+    fn start_service(&mut self, index: usize) {
+        let (release, released) = tokio::sync::oneshot::channel();
+        self.services.started(index, release);
+        let plan = &self.shared.plan;
+        let context = ServiceContext {
+            shell: plan.settings.shell.clone(),
+            resources: Arc::clone(&self.shared.resources),
+            kill_grace: plan.settings.kill_grace,
+            output_lines: plan.settings.output_lines,
+            redactor: Arc::clone(&plan.redactor),
+            stop: self.stop.subscribe(),
+        };
+        let service = (index, Arc::clone(self.services.planned(index)));
+        let task = service_process::run(service, context, released, self.events.clone());
+        tokio::spawn(task);
+    }
+
+    /// Releases the services of gate `index` that no unfinished gate uses.
+    fn release_services(&mut self, index: usize) {
+        let steps = &self.shared.plan.steps;
+        for &service in &steps[index].services {
+            let users = &self.services.planned(service).users;
+            if users
+                .iter()
+                .all(|&user| matches!(self.states[user], State::Done(_)))
+            {
+                self.services.release(service);
+            }
+        }
+    }
+
     fn spawn(&mut self, index: usize, step: Arc<Step>) {
         self.states[index] = State::Running;
         self.running += 1;
@@ -285,6 +376,7 @@ impl Dispatcher {
             ));
         }
         self.states[index] = State::Done(result.status);
+        self.release_services(index);
         on_event(&Event::GateFinished {
             index,
             result: result.clone(),

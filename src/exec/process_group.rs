@@ -68,7 +68,18 @@ fn has_live_member(_pgid: i32) -> bool {
 /// (or at once when the stop level reaches `Kill`). Returns once the leader
 /// is reaped and the group is empty, or SIGKILL was sent.
 pub async fn terminate(child: &mut Child, pgid: i32, grace: Duration, stop: &mut StopReceiver) {
-    if !signal_group(pgid, libc::SIGTERM) {
+    terminate_with(libc::SIGTERM, child, pgid, grace, stop).await;
+}
+
+/// [`terminate`], asking with `signal` rather than SIGTERM.
+pub async fn terminate_with(
+    signal: libc::c_int,
+    child: &mut Child,
+    pgid: i32,
+    grace: Duration,
+    stop: &mut StopReceiver,
+) {
+    if !signal_group(pgid, signal) {
         let _ = child.wait().await;
         return;
     }

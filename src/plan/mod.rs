@@ -20,6 +20,7 @@ use crate::check::{Action, manual};
 use crate::config::{Config, EnvVar, Gate, Overrides, Settings, Source, interpolate};
 use crate::error::Error;
 use crate::redact::Redactor;
+use crate::service::PlannedService;
 
 pub use resolve::{Later, Resolver};
 pub use select::{Selection, check_acks};
@@ -55,6 +56,8 @@ pub struct Plan {
     pub source: Source,
     /// The process environment the plan was made with.
     pub environment: Environment,
+    /// The services the selected gates use, in config order.
+    pub services: Vec<Arc<PlannedService>>,
 }
 
 /// One selected gate, ready to execute.
@@ -76,6 +79,8 @@ pub struct Step {
     /// A gate it needs captures values: it is planned again with them
     /// when it starts ([`Plan::replan`]).
     pub replan: bool,
+    /// Indices into `Plan::services` of the services it uses.
+    pub services: Vec<usize>,
 }
 
 impl Step {
@@ -165,15 +170,17 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
             context.step(gate, &settings, options).map(Arc::new)
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    let services = plan_services(config, &selected, (&global_env, environment))?;
+    let steps = with_services(steps, &services);
     let concurrency = settings.concurrency.unwrap_or_else(default_concurrency);
+    let set_vars = steps
+        .iter()
+        .flat_map(|step| &step.env)
+        .chain(services.iter().flat_map(|service| &service.env));
     let variables = environment
         .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .chain(
-            steps
-                .iter()
-                .flat_map(|step| step.env.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
-        );
+        .chain(set_vars.map(|(n, v)| (n, v)))
+        .map(|(name, value)| (name.as_str(), value.as_str()));
     let redactor = Arc::new(Redactor::new(&settings.redact, variables));
     Ok(Plan {
         settings,
@@ -183,7 +190,74 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         env: global_env,
         source: config.source.clone(),
         environment: environment.clone(),
+        services,
     })
+}
+
+/// The services the `selected` gates use, in config order, planned with
+/// `[env]` and the process environment.
+fn plan_services(
+    config: &Config,
+    selected: &[usize],
+    (global_env, environment): (&[(String, String)], &Environment),
+) -> Result<Vec<Arc<PlannedService>>, Error> {
+    let source = &config.source;
+    let users_of = |id: &str| -> Vec<usize> {
+        (0..selected.len())
+            .filter(|&step| {
+                config.gates[selected[step]]
+                    .services
+                    .iter()
+                    .any(|s| s == id)
+            })
+            .collect()
+    };
+    let mut planned = Vec::new();
+    for service in &config.services {
+        let users = users_of(&service.id);
+        if users.is_empty() {
+            continue;
+        }
+        let owner = format!("service `{}`", service.id);
+        let own = interpolate_env(
+            source,
+            &service.env,
+            environment,
+            global_env,
+            Some(&owner),
+            None,
+        )?;
+        let env = [global_env, &own].concat();
+        let resolver = Resolver::new(source, environment, &env, Some(&owner));
+        let needs = service
+            .needs
+            .iter()
+            .filter_map(|id| position_in(config, selected, id))
+            .collect();
+        let service = service.plan(&resolver, env.clone(), (needs, users), source.dir())?;
+        planned.push(Arc::new(service));
+    }
+    Ok(planned)
+}
+
+/// `steps` with the indices of the services each uses.
+fn with_services(steps: Vec<Arc<Step>>, services: &[Arc<PlannedService>]) -> Vec<Arc<Step>> {
+    steps
+        .into_iter()
+        .enumerate()
+        .map(|(index, step)| {
+            let used: Vec<usize> = (0..services.len())
+                .filter(|&s| services[s].users.contains(&index))
+                .collect();
+            match used.is_empty() {
+                true => step,
+                false => Arc::new(Step {
+                    services: used,
+                    ..Step::clone(&step)
+                }),
+            }
+        })
+        .collect()
 }
 
 /// A redactor for errors found while planning, before the plan's own
@@ -286,6 +360,7 @@ impl StepContext<'_> {
             timeout: gate.timeout.unwrap_or(settings.timeout),
             acked: options.acks.contains(&gate.id),
             replan: !self.later.is_empty(),
+            services: Vec::new(),
         })
     }
 }
@@ -309,9 +384,11 @@ fn resolve(
 ) -> Result<Resolved, Error> {
     let mut env = global_env.to_vec();
     env.extend_from_slice(captured);
-    let own = interpolate_env(source, &gate.env, environment, &env, Some(&gate.id), later)?;
+    let owner = format!("gate `{}`", gate.id);
+    let own = interpolate_env(source, &gate.env, environment, &env, Some(&owner), later)?;
     env.extend(own);
-    let resolver = Resolver::new(source, environment, &env, Some(&gate.id)).with_later(later);
+    let owner = format!("gate `{}`", gate.id);
+    let resolver = Resolver::new(source, environment, &env, Some(&owner)).with_later(later);
     let cwd = match &gate.cwd {
         Some(cwd) => source.dir().join(resolver.value(cwd)?),
         None => source.dir().to_path_buf(),
@@ -328,12 +405,12 @@ fn interpolate_env(
     vars: &[EnvVar],
     environment: &Environment,
     outer: &[(String, String)],
-    gate: Option<&str>,
+    owner: Option<&str>,
     later: Option<Later>,
 ) -> Result<Vec<(String, String)>, Error> {
     let mut done: Vec<(String, String)> = outer.to_vec();
     for var in vars {
-        let resolver = Resolver::new(source, environment, &done, gate).with_later(later);
+        let resolver = Resolver::new(source, environment, &done, owner).with_later(later);
         let value = resolver.value(&var.value)?;
         done.push((var.name.clone(), value));
     }

@@ -18,8 +18,8 @@ pub struct Resolver<'a> {
     /// Variables set on top of the environment (`[env]`, then the gate's
     /// `env`); the last of a name wins.
     set: &'a [(String, String)],
-    /// The gate whose values these are; `None` for `[env]`.
-    gate: Option<&'a str>,
+    /// Whose values these are (`gate `x``, `service `api``); `None` for `[env]`.
+    owner: Option<&'a str>,
     /// Variables that gates this one needs will capture: not known yet, so
     /// they stand as `${NAME}` until the gate is planned again with them.
     later: Option<Later<'a>>,
@@ -33,18 +33,18 @@ pub struct Later<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    /// A resolver that reads `set`, then `environment`, for `gate`.
+    /// A resolver that reads `set`, then `environment`, for `owner`.
     pub fn new(
         source: &'a Source,
         environment: &'a Environment,
         set: &'a [(String, String)],
-        gate: Option<&'a str>,
+        owner: Option<&'a str>,
     ) -> Resolver<'a> {
         Resolver {
             source,
             environment,
             set,
-            gate,
+            owner,
             later: None,
         }
     }
@@ -90,9 +90,7 @@ impl<'a> Resolver<'a> {
                 })
         };
         interpolate(text, lookup).map_err(|error| {
-            let place = self
-                .gate
-                .map_or("[env]".to_string(), |id| format!("gate `{id}`"));
+            let place = self.owner.unwrap_or("[env]");
             let message = match error {
                 InterpolateError::Missing { var } => format!(
                     "variable `{var}` is not set (needed by {place}); set it, or give a \

@@ -123,18 +123,20 @@ fn has_any(wanted: &[String], tags: &[String]) -> bool {
     tags.iter().any(|tag| wanted.contains(tag))
 }
 
-/// `chosen` plus every gate they need, transitively; ascending config order.
+/// `chosen` plus every gate they need, transitively, also through the
+/// needs of the services they use; ascending config order.
 fn with_needs(config: &Config, chosen: Vec<usize>) -> Vec<usize> {
     let mut selected: BTreeSet<usize> = BTreeSet::new();
     let mut stack = chosen;
     while let Some(index) = stack.pop() {
         if selected.insert(index) {
-            stack.extend(
-                config.gates[index]
-                    .needs
-                    .iter()
-                    .filter_map(|id| config.index_of(id)),
-            );
+            let gate = &config.gates[index];
+            let services = gate.services.iter().filter_map(|id| config.service(id));
+            let needs = gate
+                .needs
+                .iter()
+                .chain(services.flat_map(|service| &service.needs));
+            stack.extend(needs.filter_map(|id| config.index_of(id)));
         }
     }
     selected.into_iter().collect()

@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{GateRecord, Outcome, Report, by_section, print, style};
 use crate::config::Severity;
-use crate::event::{Event, GateResult, Status};
+use crate::event::{Event, GateResult, ServiceResult, ServiceStatus, Status};
 use crate::plan::Plan;
 
 /// How much the human report shows while gates run.
@@ -60,17 +60,32 @@ impl<'p> Human<'p> {
                 print(&format!("{} {line}\n", format!("{id} |").dimmed()));
             }
             Event::GateFinished { index, result } => self.finished(*index, result),
-            Event::Interrupted => {
-                let notice = || {
-                    eprintln!(
-                        "gate: interrupted; terminating running gates (interrupt again to kill them at once)"
-                    );
-                };
-                match &self.live {
-                    Some(live) => live.multi.suspend(notice),
-                    None => notice(),
-                }
+            Event::Interrupted => self.notice(|| {
+                eprintln!(
+                    "gate: interrupted; terminating running gates (interrupt again to kill them at once)"
+                );
+            }),
+            Event::ServiceReady {
+                service,
+                ready_ms,
+                reused,
+            } if !self.options.quiet => {
+                let line = service_ready(&self.plan.services[*service].id, *ready_ms, *reused);
+                self.notice(|| print(&line));
             }
+            Event::ServiceEnded { service, result } if result.status == ServiceStatus::Failed => {
+                let lines = service_failed(&self.plan.services[*service].id, result);
+                self.notice(|| print(&lines));
+            }
+            Event::ServiceReady { .. } | Event::ServiceEnded { .. } => {}
+        }
+    }
+
+    /// Prints with `show`, above the live view when there is one.
+    fn notice(&self, show: impl FnOnce()) {
+        match &self.live {
+            Some(live) => live.multi.suspend(show),
+            None => show(),
         }
     }
 
@@ -210,6 +225,32 @@ fn write_reason(out: &mut impl Write, gate: &GateRecord, reason: &str) -> io::Re
         }
     }
     Ok(())
+}
+
+/// `service api ready in 1.84s`, or `service api reused: it was already up`.
+fn service_ready(id: &str, ready_ms: u64, reused: bool) -> String {
+    let what = match reused {
+        true => "reused: it was already up".to_owned(),
+        false => format!(
+            "ready in {}",
+            style::duration(Duration::from_millis(ready_ms))
+        ),
+    };
+    format!("{} service {id} {what}\n", style::symbol(Status::Passed))
+}
+
+/// Why a service failed, then the tail of its output.
+fn service_failed(id: &str, result: &ServiceResult) -> String {
+    let reason = result.reason.as_deref().unwrap_or("failed");
+    let mut text = format!(
+        "{} service {id} {}: {reason}\n",
+        style::symbol(Status::Error),
+        style::paint(Status::Error, "failed")
+    );
+    for line in result.output.lines() {
+        text.push_str(&format!("      {} {line}\n", "│".dimmed()));
+    }
+    text
 }
 
 /// `FAIL: 16 gates in 4.21s: 12 passed, 1 failed, 2 skipped, 1 pending`

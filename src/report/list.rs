@@ -5,7 +5,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::GateInfo;
-use crate::config::Gate;
+use crate::config::{Gate, Service};
 use crate::plan::Plan;
 
 /// One entry of `gate list --format json`.
@@ -14,6 +14,7 @@ struct Entry<'a> {
     #[serde(flatten)]
     gate: GateInfo,
     needs: &'a [String],
+    services: &'a [String],
 }
 
 /// The gates as a JSON array, in config order.
@@ -23,6 +24,7 @@ pub fn json(gates: &[&Gate]) -> String {
         .map(|gate| Entry {
             gate: GateInfo::of(gate),
             needs: &gate.needs,
+            services: &gate.services,
         })
         .collect();
     let mut text = serde_json::to_string_pretty(&entries).expect("the list serializes");
@@ -30,8 +32,9 @@ pub fn json(gates: &[&Gate]) -> String {
     text
 }
 
-/// The checklist: gates under their section headings, with kind, tags and needs.
-pub fn human(gates: &[&Gate]) -> String {
+/// The checklist: gates under their section headings, with kind, tags and
+/// needs, then the `services` they use and which of them use each.
+pub fn human(gates: &[&Gate], services: &[Service]) -> String {
     let width = gates.iter().map(|g| g.id.len()).max().unwrap_or(0);
     let mut text = String::new();
     for (section, gates) in super::by_section(gates.to_vec(), |gate| gate.section.as_deref()) {
@@ -50,6 +53,38 @@ pub fn human(gates: &[&Gate]) -> String {
             ));
         }
     }
+    let used: Vec<(&str, String)> = services
+        .iter()
+        .filter_map(|service| {
+            let users = users(gates.iter().copied(), &service.id);
+            (!users.is_empty()).then(|| (service.id.as_str(), format!("`{}`", service.run.text())))
+        })
+        .collect();
+    text.push_str(&services_block(&used, |id| {
+        users(gates.iter().copied(), id)
+    }));
+    text
+}
+
+/// The ids of the `gates` that use service `id`.
+fn users<'g>(gates: impl Iterator<Item = &'g Gate>, id: &str) -> Vec<&'g str> {
+    gates
+        .filter(|gate| gate.services.iter().any(|s| s == id))
+        .map(|gate| gate.id.as_str())
+        .collect()
+}
+
+/// `Services` and a line per service: its id, what it runs, who uses it.
+fn services_block<'a>(services: &[(&str, String)], users: impl Fn(&str) -> Vec<&'a str>) -> String {
+    if services.is_empty() {
+        return String::new();
+    }
+    let width = services.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
+    let mut text = format!("{}\n", "Services".bold());
+    for (id, what) in services {
+        let used_by = format!("  used by {}", users(id).join(", "));
+        text.push_str(&format!("  {id:<width$}  {what}{}\n", used_by.dimmed()));
+    }
     text
 }
 
@@ -60,6 +95,9 @@ fn details(gate: &Gate) -> String {
     }
     if !gate.needs.is_empty() {
         details.push_str(&format!("  needs {}", gate.needs.join(", ")));
+    }
+    if !gate.services.is_empty() {
+        details.push_str(&format!("  uses {}", gate.services.join(", ")));
     }
     if gate.severity == crate::config::Severity::Warn {
         details.push_str("  (warn)");
@@ -90,5 +128,19 @@ pub fn dry_run(plan: &Plan) -> String {
             what.dimmed()
         ));
     }
+    let services: Vec<(&str, String)> = plan
+        .services
+        .iter()
+        .map(|service| (service.id.as_str(), service.describe()))
+        .collect();
+    let user_ids = |id: &str| {
+        let service = plan.services.iter().find(|s| s.id == id);
+        let users = service.map_or(&[][..], |s| &s.users);
+        users
+            .iter()
+            .map(|&u| plan.steps[u].gate.id.as_str())
+            .collect()
+    };
+    text.push_str(&services_block(&services, user_ids));
     text
 }

@@ -71,6 +71,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
         partition: None,
         counts: counts(&gates),
         gates,
+        services: reports.iter().flat_map(|r| r.services.clone()).collect(),
     })
 }
 

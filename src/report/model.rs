@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Gate, Severity};
-use crate::event::{Failure, GateResult, Stats, Status};
+use crate::event::{Failure, GateResult, ServiceStatus, Stats, Status};
 use crate::exec::Run;
 use crate::plan::Plan;
 
@@ -40,6 +40,22 @@ pub struct Report {
     pub counts: BTreeMap<Status, usize>,
     /// In config order.
     pub gates: Vec<GateRecord>,
+    /// The services gate started (or reused) for the gates, in config order.
+    #[serde(default)]
+    pub services: Vec<ServiceRecord>,
+}
+
+/// How a service fared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRecord {
+    pub id: String,
+    pub status: ServiceStatus,
+    /// How long it took to become ready; `null` when it never was.
+    pub ready_ms: Option<u64>,
+    /// Why it failed, or what happened to it while in use.
+    pub reason: Option<String>,
+    /// The tail of its own output, secrets masked.
+    pub output: String,
 }
 
 /// What a gate is, as the outputs describe it.
@@ -149,6 +165,7 @@ impl Report {
             partition,
             counts: counts(&gates),
             gates,
+            services: service_records(plan, run),
         }
     }
 
@@ -172,6 +189,24 @@ impl Report {
         text.push('\n');
         text
     }
+}
+
+/// The services of `run` that started, as records.
+fn service_records(plan: &Plan, run: &Run) -> Vec<ServiceRecord> {
+    plan.services
+        .iter()
+        .zip(&run.services)
+        .filter_map(|(service, result)| {
+            let result = result.as_ref()?;
+            Some(ServiceRecord {
+                id: service.id.clone(),
+                status: result.status,
+                ready_ms: result.ready_ms,
+                reason: result.reason.clone(),
+                output: result.output.clone(),
+            })
+        })
+        .collect()
 }
 
 /// `gate X.Y.Z`.

@@ -80,6 +80,7 @@ fn the_json_report_has_every_top_level_field() {
             "gates",
             "outcome",
             "partition",
+            "services",
             "started_at",
             "tool",
             "version"
@@ -93,6 +94,7 @@ fn the_json_report_has_every_top_level_field() {
     assert!(report["duration_ms"].is_u64(), "{}", report["duration_ms"]);
     assert_eq!(report["outcome"], "fail");
     assert_eq!(report["partition"], Value::Null);
+    assert_eq!(report["services"], serde_json::json!([]));
     assert_eq!(
         report["counts"],
         serde_json::json!({
