@@ -178,10 +178,22 @@ impl Config {
         self.gates.iter().position(|gate| gate.id == id)
     }
 
-    /// The service with `id`.
-    pub fn service(&self, id: &str) -> Option<&Service> {
-        self.services.iter().find(|service| service.id == id)
+    /// The ids of the gates `gate` waits for: its needs, then those of the
+    /// services it uses.
+    pub fn waits_for<'a>(&'a self, gate: &'a Gate) -> impl Iterator<Item = &'a String> {
+        waits_for(gate, &self.services)
     }
+}
+
+/// The ids of the gates `gate` waits for among `services`: its needs, then
+/// those of the services it uses.
+pub fn waits_for<'a>(gate: &'a Gate, services: &'a [Service]) -> impl Iterator<Item = &'a String> {
+    let used = services
+        .iter()
+        .filter(|service| gate.services.contains(&service.id));
+    gate.needs
+        .iter()
+        .chain(used.flat_map(|service| &service.needs))
 }
 
 impl Gate {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::diagnostic::Diagnostic;
-use super::model::{Gate, Service, Source};
+use super::model::{Gate, Service, Source, waits_for};
 
 /// Fails on the first `needs` cycle found, visiting gates in config order.
 /// Every `needs` and `services` entry must already name a gate or service.
@@ -49,19 +49,10 @@ impl CycleSearch {
             .enumerate()
             .map(|(i, gate)| (gate.id.as_str(), i))
             .collect();
-        let service_needs = |id: &str| -> &[String] {
-            services
-                .iter()
-                .find(|service| service.id == id)
-                .map_or(&[], |service| &service.needs)
-        };
         let waits_for = gates
             .iter()
             .map(|gate| {
-                let through_services = gate.services.iter().flat_map(|s| service_needs(s));
-                gate.needs
-                    .iter()
-                    .chain(through_services)
+                waits_for(gate, services)
                     .map(|id| index[id.as_str()])
                     .collect()
             })

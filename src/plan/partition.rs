@@ -1,5 +1,6 @@
 //! `--partition K/N`: the selected gates split into N shards, the same way
-//! on every machine, gates joined by `needs` kept in one shard.
+//! on every machine, gates joined by `needs` (theirs or those of the
+//! services they use) kept in one shard.
 
 use crate::config::Config;
 
@@ -43,7 +44,7 @@ fn groups(config: &Config, selected: &[usize]) -> Vec<Vec<usize>> {
         i
     }
     for (position, &gate) in selected.iter().enumerate() {
-        for need in &config.gates[gate].needs {
+        for need in config.waits_for(&config.gates[gate]) {
             if let Some(other) = super::position_in(config, selected, need) {
                 let (a, b) = (root(&mut parent, position), root(&mut parent, other));
                 parent[a.max(b)] = a.min(b);

@@ -130,12 +130,7 @@ fn with_needs(config: &Config, chosen: Vec<usize>) -> Vec<usize> {
     let mut stack = chosen;
     while let Some(index) = stack.pop() {
         if selected.insert(index) {
-            let gate = &config.gates[index];
-            let services = gate.services.iter().filter_map(|id| config.service(id));
-            let needs = gate
-                .needs
-                .iter()
-                .chain(services.flat_map(|service| &service.needs));
+            let needs = config.waits_for(&config.gates[index]);
             stack.extend(needs.filter_map(|id| config.index_of(id)));
         }
     }
