@@ -924,6 +924,22 @@ fn shards_split_only_the_selected_gates() {
     assert_cover(&shards, &["build", "unit", "integ"]);
 }
 
+/// A service's needs hold its users on their shard: the gate that uses the
+/// service runs where the migration it needs first does, and only there.
+#[test]
+fn shards_keep_a_gate_with_the_needs_of_its_services() {
+    let config = "[services.api]\nrun = \"true\"\nneeds = [\"migrate\"]\n\n\
+                  [gates.migrate]\nrun = \"touch migrated\"\n\n\
+                  [gates.health]\nservices = [\"api\"]\nrun = \"test -f migrated\"\n";
+    let shards: Vec<Vec<String>> = (1..=2).map(|k| shard(config, k, 2, &[])).collect();
+    let holding: Vec<&Vec<String>> = shards
+        .iter()
+        .filter(|s| s.iter().any(|id| id == "health"))
+        .collect();
+    assert_eq!(holding.len(), 1, "{shards:?}");
+    assert!(holding[0].iter().any(|id| id == "migrate"), "{shards:?}");
+}
+
 #[test]
 fn a_shard_with_nothing_to_run_passes() {
     let run = Test::new()
