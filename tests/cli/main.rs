@@ -21,6 +21,7 @@ mod screens;
 mod secrets;
 mod selection;
 mod servers;
+mod services;
 mod tcp;
 mod templates;
 mod tls;

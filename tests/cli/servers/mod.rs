@@ -2,6 +2,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod service;
 pub mod tcp;
 pub mod tls;
 pub mod ws;
