@@ -165,6 +165,9 @@ pub struct Gate {
     pub severity: Severity,
     /// Ids of gates that must pass first; all exist, no cycles.
     pub needs: Vec<String>,
+    /// Ids of gates that must have ended first, whatever their status, when
+    /// they are selected; all exist, no cycles (through `needs` either).
+    pub after: Vec<String>,
 }
 
 impl Config {
@@ -178,6 +181,11 @@ impl Gate {
     /// True for `manual = true` gates, which are confirmed, not executed.
     pub fn is_manual(&self) -> bool {
         self.check.kind() == manual::KIND
+    }
+
+    /// The ids of the gates it starts after: its `needs`, then its `after`.
+    pub fn waits_for(&self) -> impl Iterator<Item = &str> {
+        self.needs.iter().chain(&self.after).map(String::as_str)
     }
 }
 

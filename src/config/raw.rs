@@ -148,6 +148,8 @@ pub struct RawGate {
     pub severity: Option<SpannedString>,
     #[serde(default)]
     pub needs: Vec<SpannedString>,
+    #[serde(default)]
+    pub after: Vec<SpannedString>,
 }
 
 impl RawGate {

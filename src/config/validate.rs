@@ -7,7 +7,7 @@ use toml::Spanned;
 use super::diagnostic::Diagnostic;
 use super::model::{Config, Gate, Profile, Source};
 use super::raw::{RawConfig, RawProfile, SpannedString};
-use super::{gates, needs, settings, suggest, values};
+use super::{cycles, gates, settings, suggest, values};
 
 /// The config version this build reads.
 const VERSION: i64 = 1;
@@ -21,7 +21,7 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
     let env = values::env_vars(&source, &raw.env)?;
     let gates = gates::gates(&source, &raw.gates)?;
     let profiles = profiles(&source, &raw.profiles, &gates)?;
-    needs::check_cycles(&source, &gates)?;
+    cycles::check_cycles(&source, &gates)?;
     Ok(Config {
         source,
         settings,
