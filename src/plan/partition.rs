@@ -8,7 +8,9 @@ use crate::config::Config;
 ///
 /// Gates joined by `needs` (either way, transitively) form a group; groups
 /// are dealt, in config order of their first gate, each to the shard with
-/// the fewest gates so far (the lowest-numbered on a tie).
+/// the fewest gates so far (the lowest-numbered on a tie). `after` joins
+/// nothing: a gate whose `after` gate is dealt to another shard runs there
+/// without waiting for it, as when that gate is not selected.
 pub fn shard(config: &Config, selected: &[usize], index: usize, count: usize) -> Vec<usize> {
     let groups = groups(config, selected);
     // Shards past the number of groups stay empty under this dealing.

@@ -1,5 +1,6 @@
 //! Which gates a run covers: ids, tags, sections and the profile, then the
-//! transitive needs of what is left.
+//! transitive needs of what is left. `after` brings nothing in: it only
+//! orders gates that are selected anyway.
 
 use std::collections::BTreeSet;
 

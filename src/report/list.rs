@@ -14,6 +14,7 @@ struct Entry<'a> {
     #[serde(flatten)]
     gate: GateInfo,
     needs: &'a [String],
+    after: &'a [String],
 }
 
 /// The gates as a JSON array, in config order.
@@ -23,6 +24,7 @@ pub fn json(gates: &[&Gate]) -> String {
         .map(|gate| Entry {
             gate: GateInfo::of(gate),
             needs: &gate.needs,
+            after: &gate.after,
         })
         .collect();
     let mut text = serde_json::to_string_pretty(&entries).expect("the list serializes");
@@ -30,7 +32,8 @@ pub fn json(gates: &[&Gate]) -> String {
     text
 }
 
-/// The checklist: gates under their section headings, with kind, tags and needs.
+/// The checklist: gates under their section headings, with kind, tags,
+/// needs and `after` gates.
 pub fn human(gates: &[&Gate]) -> String {
     let width = gates.iter().map(|g| g.id.len()).max().unwrap_or(0);
     let mut text = String::new();
@@ -58,8 +61,10 @@ fn details(gate: &Gate) -> String {
     if !gate.tags.is_empty() {
         details.push_str(&format!("  [{}]", gate.tags.join(", ")));
     }
-    if !gate.needs.is_empty() {
-        details.push_str(&format!("  needs {}", gate.needs.join(", ")));
+    for (key, ids) in [("needs", &gate.needs), ("after", &gate.after)] {
+        if !ids.is_empty() {
+            details.push_str(&format!("  {key} {}", ids.join(", ")));
+        }
     }
     if gate.severity == crate::config::Severity::Warn {
         details.push_str("  (warn)");
@@ -67,7 +72,8 @@ fn details(gate: &Gate) -> String {
     details.dimmed().to_string()
 }
 
-/// The plan: the gates in the order they would start, and how.
+/// The plan: the gates in the order they would start, each with the
+/// selected gates it waits for (needs and `after`), and how.
 pub fn dry_run(plan: &Plan) -> String {
     let count = plan.steps.len();
     let gates = if count == 1 { "gate" } else { "gates" };
@@ -78,9 +84,13 @@ pub fn dry_run(plan: &Plan) -> String {
     for (position, index) in plan.order().into_iter().enumerate() {
         let step = &plan.steps[index];
         let what = step.describe();
-        let after = match step.gate.needs.is_empty() {
+        let waits_for: Vec<&str> = step
+            .waits_for()
+            .map(|gate| plan.steps[gate].gate.id.as_str())
+            .collect();
+        let after = match waits_for.is_empty() {
             true => String::new(),
-            false => format!(" (after {})", step.gate.needs.join(", ")),
+            false => format!(" (after {})", waits_for.join(", ")),
         };
         text.push_str(&format!(
             "{:>4}. {}{}  {}\n",
