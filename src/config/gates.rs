@@ -1,4 +1,5 @@
-//! `[gates.ID]` tables: ids, check kinds, timings, severity and `needs` entries.
+//! `[gates.ID]` tables: ids, check kinds, timings, severity, `needs` and
+//! `after` entries.
 
 use indexmap::IndexMap;
 
@@ -14,8 +15,8 @@ use crate::check::{Check, command};
 /// The valid `severity` values.
 const SEVERITIES: [(&str, Severity); 2] = [("block", Severity::Block), ("warn", Severity::Warn)];
 
-/// Every gate, in file order; `needs` entries all name gates (cycles are
-/// checked afterwards, on the result).
+/// Every gate, in file order; `needs` and `after` entries all name gates
+/// (cycles are checked afterwards, on the result).
 pub fn gates(
     source: &Source,
     raw: &IndexMap<SpannedString, RawGate>,
@@ -40,7 +41,7 @@ pub fn gates(
 struct GateContext<'a> {
     source: &'a Source,
     id: &'a SpannedString,
-    /// All gate ids, for `needs`.
+    /// All gate ids, for `needs` and `after`.
     ids: &'a [&'a str],
     /// All service ids, for `services`.
     services: &'a [&'a str],
@@ -75,11 +76,8 @@ impl GateContext<'_> {
                 Some(severity) => values::choice(source, "severity", severity, &SEVERITIES)?,
                 None => Severity::default(),
             },
-            needs: raw
-                .needs
-                .iter()
-                .map(|need| self.reference(("needs", "gate"), need, self.ids))
-                .collect::<Result<_, _>>()?,
+            needs: self.gate_ids("needs", &raw.needs)?,
+            after: self.gate_ids("runs after", &raw.after)?,
             services: raw
                 .services
                 .iter()
@@ -124,8 +122,21 @@ impl GateContext<'_> {
         }
     }
 
-    /// One entry of `needs` (a gate) or `services` (a service): it must
-    /// name one of `names`.
+    /// The entries of a list of gate ids (`needs`, `after`), each of which
+    /// must name a gate; `relation` words an error ("gate `a` needs `b`").
+    fn gate_ids(
+        &self,
+        relation: &str,
+        entries: &[SpannedString],
+    ) -> Result<Vec<String>, Diagnostic> {
+        entries
+            .iter()
+            .map(|entry| self.reference((relation, "gate"), entry, self.ids))
+            .collect()
+    }
+
+    /// One entry of `needs`, `after` (a gate) or `services` (a service): it
+    /// must name one of `names`.
     fn reference(
         &self,
         (verb, what): (&str, &str),
@@ -186,7 +197,7 @@ mod tests {
         assert_eq!(gate.retries, 0);
         assert_eq!(gate.retry_delay, Duration::ZERO);
         assert_eq!(gate.severity, Severity::Block);
-        assert!(gate.needs.is_empty());
+        assert!(gate.needs.is_empty() && gate.after.is_empty());
     }
 
     #[test]
@@ -196,7 +207,7 @@ mod tests {
             tags = [\"backend\", \"ci\"]\nrun = \"pytest --cov\"\ncwd = \"${APP_DIR:-backend}\"\n\
             env = { PYTHONWARNINGS = \"ignore\", URL = \"${API_URL}\" }\nrequires = [\"pytest\"]\n\
             timeout = \"15m\"\nretries = 2\nretry_delay = \"1m30s\"\nseverity = \"warn\"\n\
-            needs = [\"migrations\"]\n";
+            needs = [\"migrations\"]\nafter = [\"migrations\"]\n";
         let gate = valid(text).gates.remove(1);
         assert_eq!(gate.name, "Backend test coverage >= 80%");
         assert_eq!(gate.section.as_deref(), Some("Testing"));
@@ -216,6 +227,7 @@ mod tests {
         assert_eq!(gate.retry_delay, Duration::from_secs(90));
         assert_eq!(gate.severity, Severity::Warn);
         assert_eq!(gate.needs, ["migrations"]);
+        assert_eq!(gate.after, ["migrations"]);
     }
 
     #[test]
@@ -333,6 +345,23 @@ mod tests {
         assert_invalid(
             "[gates.deploy]\nrun = \"true\"\nneeds = [\"lint\"]\n",
             "gate `deploy` needs `lint`, which is not a gate",
+            3,
+            10,
+        );
+    }
+
+    #[test]
+    fn after_an_unknown_gate() {
+        assert_invalid(
+            "[gates.probe]\nrun = \"true\"\n[gates.logs]\nrun = \"true\"\n\
+             after = [\"probe\", \"prboe\"]\n",
+            "gate `logs` runs after `prboe`, which is not a gate; did you mean `probe`?",
+            5,
+            19,
+        );
+        assert_invalid(
+            "[gates.logs]\nrun = \"true\"\nafter = [\"probes\"]\n",
+            "gate `logs` runs after `probes`, which is not a gate",
             3,
             10,
         );

@@ -9,13 +9,13 @@
 //! # Ok::<(), gate::config::Error>(())
 //! ```
 
+mod cycles;
 mod diagnostic;
 mod duration;
 mod error;
 mod gates;
 pub mod interpolate;
 mod model;
-mod needs;
 mod raw;
 mod settings;
 pub mod suggest;

@@ -168,6 +168,9 @@ pub struct Gate {
     pub severity: Severity,
     /// Ids of gates that must pass first; all exist, no cycles.
     pub needs: Vec<String>,
+    /// Ids of gates that must have ended first, whatever their status, when
+    /// they are selected; all exist, no cycles (through `needs` either).
+    pub after: Vec<String>,
     /// Ids of the services it uses; all exist.
     pub services: Vec<String>,
 }
@@ -178,16 +181,16 @@ impl Config {
         self.gates.iter().position(|gate| gate.id == id)
     }
 
-    /// The ids of the gates `gate` waits for: its needs, then those of the
+    /// The ids of the gates `gate` needs: its own needs, then those of the
     /// services it uses.
-    pub fn waits_for<'a>(&'a self, gate: &'a Gate) -> impl Iterator<Item = &'a String> {
-        waits_for(gate, &self.services)
+    pub fn needs_of<'a>(&'a self, gate: &'a Gate) -> impl Iterator<Item = &'a String> {
+        needs_of(gate, &self.services)
     }
 }
 
-/// The ids of the gates `gate` waits for among `services`: its needs, then
+/// The ids of the gates `gate` needs, with `services`: its own needs, then
 /// those of the services it uses.
-pub fn waits_for<'a>(gate: &'a Gate, services: &'a [Service]) -> impl Iterator<Item = &'a String> {
+pub fn needs_of<'a>(gate: &'a Gate, services: &'a [Service]) -> impl Iterator<Item = &'a String> {
     let used = services
         .iter()
         .filter(|service| gate.services.contains(&service.id));
@@ -200,6 +203,11 @@ impl Gate {
     /// True for `manual = true` gates, which are confirmed, not executed.
     pub fn is_manual(&self) -> bool {
         self.check.kind() == manual::KIND
+    }
+
+    /// The ids of the gates it starts after: its `needs`, then its `after`.
+    pub fn waits_for(&self) -> impl Iterator<Item = &str> {
+        self.needs.iter().chain(&self.after).map(String::as_str)
     }
 }
 

@@ -150,6 +150,8 @@ pub struct RawGate {
     pub severity: Option<SpannedString>,
     #[serde(default)]
     pub needs: Vec<SpannedString>,
+    #[serde(default)]
+    pub after: Vec<SpannedString>,
     /// The services it probes, started for it.
     #[serde(default)]
     pub services: Vec<SpannedString>,

@@ -7,7 +7,7 @@ use toml::Spanned;
 use super::diagnostic::Diagnostic;
 use super::model::{Config, Gate, Profile, Source};
 use super::raw::{RawConfig, RawProfile, SpannedString};
-use super::{gates, needs, settings, suggest, values};
+use super::{cycles, gates, settings, suggest, values};
 
 /// The config version this build reads.
 const VERSION: i64 = 1;
@@ -27,7 +27,7 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
     let service_ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
     let gates = gates::gates(&source, &raw.gates, &service_ids)?;
     let profiles = profiles(&source, &raw.profiles, &gates)?;
-    needs::check_cycles(&source, &gates, &services)?;
+    cycles::check_cycles(&source, &gates, &services)?;
     Ok(Config {
         source,
         settings,

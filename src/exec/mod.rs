@@ -1,5 +1,6 @@
 //! The executor: runs a plan's gates, at most `concurrency` at once, each as
-//! soon as its needs have passed, and emits events.
+//! soon as its needs have passed and its `after` gates have ended, and emits
+//! events.
 //!
 //! One dispatcher owns the run's state and decides everything: which gate
 //! starts, which is skipped, fail-fast and interrupts. Gates run as tasks and
@@ -160,8 +161,9 @@ impl Dispatcher {
         }
     }
 
-    /// Starts every waiting gate whose needs are done, while slots are free;
-    /// settles those that cannot run (a need did not pass, manual, cancelled).
+    /// Starts every waiting gate whose needs passed and whose `after` gates
+    /// ended, while slots are free; settles those that cannot run (a need
+    /// did not pass, manual, cancelled).
     /// Settling one gate can make another ready, so it goes on until a pass
     /// settles nothing.
     fn start_ready(&mut self, on_event: &mut dyn FnMut(&Event)) {
@@ -182,6 +184,7 @@ impl Dispatcher {
                 match (self.needs_outcome(index), &step.action) {
                     (None, _) => continue,
                     (Some(Err(reason)), _) => GateResult::not_run(Status::Skipped, Some(reason)),
+                    (Some(Ok(())), _) if !self.after_ended(index) => continue,
                     (Some(Ok(())), Action::Manual) => manual::confirm(step),
                     (Some(Ok(())), Action::Probe(_)) => {
                         match self.services_outcome(index) {
@@ -235,6 +238,14 @@ impl Dispatcher {
             }
         }
         Some(outcome)
+    }
+
+    /// True once every `after` gate of step `index` has ended, whatever its status.
+    fn after_ended(&self, index: usize) -> bool {
+        self.shared.plan.steps[index]
+            .after
+            .iter()
+            .all(|&gate| matches!(self.states[gate], State::Done(_)))
     }
 
     /// Step `index` as it runs: planned again with the values the gates it

@@ -1,6 +1,7 @@
 //! From a config and a command line to a plan: the selected gates in config
-//! order, with their needs as indices, their environment interpolated, their
-//! working directory resolved, and the effective settings.
+//! order, with their needs and `after` gates as indices, their environment
+//! interpolated, their working directory resolved, and the effective
+//! settings.
 //!
 //! Every error the user can make is found here, before anything runs.
 
@@ -68,6 +69,10 @@ pub struct Step {
     pub action: Action,
     /// Indices into `Plan::steps` of the gates this one needs.
     pub needs: Vec<usize>,
+    /// Indices into `Plan::steps` of the gates it starts after, whatever
+    /// they end: its `after` gates that are selected and not in `needs`
+    /// (which waits for them already).
+    pub after: Vec<usize>,
     /// Variables set on top of gate's own environment: `[env]`, then the gate's `env`.
     pub env: Vec<(String, String)>,
     /// Where the command runs.
@@ -84,6 +89,12 @@ pub struct Step {
 }
 
 impl Step {
+    /// Indices into `Plan::steps` of every gate it starts after: its needs,
+    /// then its `after` gates.
+    pub fn waits_for(&self) -> impl Iterator<Item = usize> + '_ {
+        self.needs.iter().chain(&self.after).copied()
+    }
+
     /// What the gate would do, in one line (`--dry-run`).
     pub fn describe(&self) -> String {
         match &self.action {
@@ -129,15 +140,15 @@ impl Plan {
         })
     }
 
-    /// Step indices in an order that runs every gate after its needs (config
-    /// order where the needs leave a choice).
+    /// Step indices in an order that runs every gate after its needs and
+    /// its `after` gates (config order where they leave a choice).
     pub fn order(&self) -> Vec<usize> {
         let mut done = vec![false; self.steps.len()];
         let mut order = Vec::with_capacity(self.steps.len());
         while order.len() < self.steps.len() {
             let next = (0..self.steps.len())
-                .find(|&i| !done[i] && self.steps[i].needs.iter().all(|&n| done[n]))
-                .expect("config validation rules out needs cycles");
+                .find(|&i| !done[i] && self.steps[i].waits_for().all(|n| done[n]))
+                .expect("config validation rules out cycles");
             done[next] = true;
             order.push(next);
         }
@@ -346,15 +357,17 @@ impl StepContext<'_> {
             },
             Err(error) => return Err(error),
         };
-        let needs = gate
-            .needs
-            .iter()
-            .filter_map(|id| position_in(config, self.selected, id))
+        let needs = self.positions(&gate.needs);
+        let after = self
+            .positions(&gate.after)
+            .into_iter()
+            .filter(|index| !needs.contains(index))
             .collect();
         Ok(Step {
             gate: gate.clone(),
             action: resolved.action,
             needs,
+            after,
             env: resolved.env,
             cwd: resolved.cwd,
             timeout: gate.timeout.unwrap_or(settings.timeout),
@@ -362,6 +375,14 @@ impl StepContext<'_> {
             replan: !self.later.is_empty(),
             services: Vec::new(),
         })
+    }
+
+    /// The positions in the plan of the selected gates among `ids`, in the
+    /// order of `ids`; the others are left out.
+    fn positions(&self, ids: &[String]) -> Vec<usize> {
+        ids.iter()
+            .filter_map(|id| position_in(self.config, self.selected, id))
+            .collect()
     }
 }
 

@@ -9,7 +9,9 @@ use crate::config::Config;
 ///
 /// Gates joined by `needs` (either way, transitively) form a group; groups
 /// are dealt, in config order of their first gate, each to the shard with
-/// the fewest gates so far (the lowest-numbered on a tie).
+/// the fewest gates so far (the lowest-numbered on a tie). `after` joins
+/// nothing: a gate whose `after` gate is dealt to another shard runs there
+/// without waiting for it, as when that gate is not selected.
 pub fn shard(config: &Config, selected: &[usize], index: usize, count: usize) -> Vec<usize> {
     let groups = groups(config, selected);
     // Shards past the number of groups stay empty under this dealing.
@@ -44,7 +46,7 @@ fn groups(config: &Config, selected: &[usize]) -> Vec<Vec<usize>> {
         i
     }
     for (position, &gate) in selected.iter().enumerate() {
-        for need in config.waits_for(&config.gates[gate]) {
+        for need in config.needs_of(&config.gates[gate]) {
             if let Some(other) = super::position_in(config, selected, need) {
                 let (a, b) = (root(&mut parent, position), root(&mut parent, other));
                 parent[a.max(b)] = a.min(b);

@@ -1,5 +1,6 @@
 //! Which gates a run covers: ids, tags, sections and the profile, then the
-//! transitive needs of what is left.
+//! transitive needs of what is left. `after` brings nothing in: it only
+//! orders gates that are selected anyway.
 
 use std::collections::BTreeSet;
 
@@ -130,7 +131,7 @@ fn with_needs(config: &Config, chosen: Vec<usize>) -> Vec<usize> {
     let mut stack = chosen;
     while let Some(index) = stack.pop() {
         if selected.insert(index) {
-            let needs = config.waits_for(&config.gates[index]);
+            let needs = config.needs_of(&config.gates[index]);
             stack.extend(needs.filter_map(|id| config.index_of(id)));
         }
     }

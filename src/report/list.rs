@@ -14,6 +14,7 @@ struct Entry<'a> {
     #[serde(flatten)]
     gate: GateInfo,
     needs: &'a [String],
+    after: &'a [String],
     services: &'a [String],
 }
 
@@ -24,6 +25,7 @@ pub fn json(gates: &[&Gate]) -> String {
         .map(|gate| Entry {
             gate: GateInfo::of(gate),
             needs: &gate.needs,
+            after: &gate.after,
             services: &gate.services,
         })
         .collect();
@@ -32,8 +34,9 @@ pub fn json(gates: &[&Gate]) -> String {
     text
 }
 
-/// The checklist: gates under their section headings, with kind, tags and
-/// needs, then the `services` they use and which of them use each.
+/// The checklist: gates under their section headings, with kind, tags,
+/// needs and `after` gates, then the `services` they use and which of
+/// them use each.
 pub fn human(gates: &[&Gate], services: &[Service]) -> String {
     let width = gates.iter().map(|g| g.id.len()).max().unwrap_or(0);
     let mut text = String::new();
@@ -93,8 +96,10 @@ fn details(gate: &Gate) -> String {
     if !gate.tags.is_empty() {
         details.push_str(&format!("  [{}]", gate.tags.join(", ")));
     }
-    if !gate.needs.is_empty() {
-        details.push_str(&format!("  needs {}", gate.needs.join(", ")));
+    for (key, ids) in [("needs", &gate.needs), ("after", &gate.after)] {
+        if !ids.is_empty() {
+            details.push_str(&format!("  {key} {}", ids.join(", ")));
+        }
     }
     if !gate.services.is_empty() {
         details.push_str(&format!("  uses {}", gate.services.join(", ")));
@@ -105,7 +110,8 @@ fn details(gate: &Gate) -> String {
     details.dimmed().to_string()
 }
 
-/// The plan: the gates in the order they would start, and how.
+/// The plan: the gates in the order they would start, each with the
+/// selected gates it waits for (needs and `after`), and how.
 pub fn dry_run(plan: &Plan) -> String {
     let count = plan.steps.len();
     let gates = if count == 1 { "gate" } else { "gates" };
@@ -116,9 +122,13 @@ pub fn dry_run(plan: &Plan) -> String {
     for (position, index) in plan.order().into_iter().enumerate() {
         let step = &plan.steps[index];
         let what = step.describe();
-        let after = match step.gate.needs.is_empty() {
+        let waits_for: Vec<&str> = step
+            .waits_for()
+            .map(|gate| plan.steps[gate].gate.id.as_str())
+            .collect();
+        let after = match waits_for.is_empty() {
             true => String::new(),
-            false => format!(" (after {})", step.gate.needs.join(", ")),
+            false => format!(" (after {})", waits_for.join(", ")),
         };
         text.push_str(&format!(
             "{:>4}. {}{}  {}\n",

@@ -1680,6 +1680,7 @@ fn list_shows_http_gates_with_kind_http() {
             "kind": "http",
             "severity": "block",
             "needs": ["lint"],
+            "after": [],
             "services": [],
         })
     );

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod after;
 mod captures;
 mod ci;
 mod commands;

@@ -1,13 +1,15 @@
-//! `needs` cycles: gates that could never start because they wait on each
-//! other, directly or through the needs of a service they use.
+//! Order cycles: gates that could never start because they wait on each
+//! other, through `needs`, `after`, the needs of a service they use, or
+//! several of these.
 
 use std::collections::HashMap;
 
 use super::diagnostic::Diagnostic;
-use super::model::{Gate, Service, Source, waits_for};
+use super::model::{Gate, Service, Source, needs_of};
 
-/// Fails on the first `needs` cycle found, visiting gates in config order.
-/// Every `needs` and `services` entry must already name a gate or service.
+/// Fails on the first cycle of `needs` (a gate's own or its services')
+/// and `after` found, visiting gates in config order. Every entry must
+/// already name a gate or service.
 pub fn check_cycles(
     source: &Source,
     gates: &[Gate],
@@ -17,12 +19,36 @@ pub fn check_cycles(
         return Ok(());
     };
     let names: Vec<&str> = cycle.iter().map(|&i| gates[i].id.as_str()).collect();
+    let keys = keys_along(gates, services, &cycle);
+    let quoted: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
     Err(source
         .diagnostic(
             gates[cycle[0]].span.clone(),
-            format!("needs cycle: {}", names.join(" -> ")),
+            format!("{} cycle: {}", keys.join(" and "), names.join(" -> ")),
         )
-        .with_help("remove one of these `needs` so the gates can run in some order"))
+        .with_help(format!(
+            "remove one of these {} so the gates can run in some order",
+            quoted.join(" or ")
+        )))
+}
+
+/// The keys (`needs`, `after`) that make the steps of `cycle`, in that
+/// order; a step in both counts as `needs`, as does one through the needs
+/// of a service.
+fn keys_along(gates: &[Gate], services: &[Service], cycle: &[usize]) -> Vec<&'static str> {
+    let (mut needs, mut after) = (false, false);
+    for pair in cycle.windows(2) {
+        let (from, to) = (&gates[pair[0]], &gates[pair[1]].id);
+        if needs_of(from, services).any(|id| id == to) {
+            needs = true;
+        } else {
+            after = true;
+        }
+    }
+    [("needs", needs), ("after", after)]
+        .into_iter()
+        .filter_map(|(key, used)| used.then_some(key))
+        .collect()
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -52,7 +78,8 @@ impl CycleSearch {
         let waits_for = gates
             .iter()
             .map(|gate| {
-                waits_for(gate, services)
+                needs_of(gate, services)
+                    .chain(&gate.after)
                     .map(|id| index[id.as_str()])
                     .collect()
             })
@@ -97,11 +124,17 @@ impl CycleSearch {
 mod tests {
     use super::super::testing::{invalid, valid};
 
+    /// Gate `id`, with these `needs`.
     fn gate(id: &str, needs: &[&str]) -> String {
-        let needs: Vec<String> = needs.iter().map(|need| format!("\"{need}\"")).collect();
+        gate_with(id, "needs", needs)
+    }
+
+    /// Gate `id`, with `key` (`needs`, `after`) listing `ids`.
+    fn gate_with(id: &str, key: &str, ids: &[&str]) -> String {
+        let ids: Vec<String> = ids.iter().map(|id| format!("\"{id}\"")).collect();
         format!(
-            "[gates.{id}]\nrun = \"true\"\nneeds = [{}]\n",
-            needs.join(", ")
+            "[gates.{id}]\nrun = \"true\"\n{key} = [{}]\n",
+            ids.join(", ")
         )
     }
 
@@ -155,5 +188,59 @@ mod tests {
         ]
         .concat();
         assert_eq!(invalid(&text).message(), "needs cycle: p -> q -> p");
+    }
+
+    #[test]
+    fn acyclic_needs_and_after_are_fine() {
+        let text = [
+            gate("a", &[]),
+            gate("b", &["a"]),
+            gate_with("c", "after", &["b", "a"]),
+        ]
+        .concat();
+        assert_eq!(valid(&text).gates[2].after, ["b", "a"]);
+    }
+
+    #[test]
+    fn after_cycle() {
+        let text = [
+            gate_with("a", "after", &["b"]),
+            gate_with("b", "after", &["a"]),
+        ]
+        .concat();
+        let diagnostic = invalid(&text);
+        assert_eq!(diagnostic.message(), "after cycle: a -> b -> a");
+        assert_eq!((diagnostic.line(), diagnostic.column()), (1, 8));
+        assert_eq!(
+            diagnostic.help(),
+            Some("remove one of these `after` so the gates can run in some order")
+        );
+    }
+
+    #[test]
+    fn cycle_through_needs_and_after() {
+        let text = [
+            gate("a", &["b"]),
+            gate_with("b", "after", &["c"]),
+            gate("c", &["a"]),
+        ]
+        .concat();
+        let diagnostic = invalid(&text);
+        assert_eq!(
+            diagnostic.message(),
+            "needs and after cycle: a -> b -> c -> a"
+        );
+        assert_eq!(
+            diagnostic.help(),
+            Some("remove one of these `needs` or `after` so the gates can run in some order")
+        );
+    }
+
+    #[test]
+    fn gate_after_itself() {
+        let text = [gate("ok", &[]), gate_with("self", "after", &["self"])].concat();
+        let diagnostic = invalid(&text);
+        assert_eq!(diagnostic.message(), "after cycle: self -> self");
+        assert_eq!((diagnostic.line(), diagnostic.column()), (4, 8));
     }
 }
