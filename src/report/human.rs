@@ -73,8 +73,8 @@ impl<'p> Human<'p> {
                 let line = service_ready(&self.plan.services[*service].id, *ready_ms, *reused);
                 self.notice(|| print(&line));
             }
-            Event::ServiceEnded { service, result } if result.status == ServiceStatus::Failed => {
-                let lines = service_failed(&self.plan.services[*service].id, result);
+            Event::ServiceEnded { service, result } if result.reason.is_some() => {
+                let lines = service_trouble(&self.plan.services[*service].id, result);
                 self.notice(|| print(&lines));
             }
             Event::ServiceReady { .. } | Event::ServiceEnded { .. } => {}
@@ -239,13 +239,18 @@ fn service_ready(id: &str, ready_ms: u64, reused: bool) -> String {
     format!("{} service {id} {what}\n", style::symbol(Status::Passed))
 }
 
-/// Why a service failed, then the tail of its output.
-fn service_failed(id: &str, result: &ServiceResult) -> String {
-    let reason = result.reason.as_deref().unwrap_or("failed");
+/// Why a service failed (or what became of it while in use), then the
+/// tail of its output.
+fn service_trouble(id: &str, result: &ServiceResult) -> String {
+    let reason = result.reason.as_deref().unwrap_or_default();
+    let what = match result.status {
+        ServiceStatus::Failed => "failed",
+        ServiceStatus::Ready | ServiceStatus::Reused => "ended",
+    };
     let mut text = format!(
         "{} service {id} {}: {reason}\n",
         style::symbol(Status::Error),
-        style::paint(Status::Error, "failed")
+        style::paint(Status::Error, what)
     );
     for line in result.output.lines() {
         text.push_str(&format!("      {} {line}\n", "│".dimmed()));
