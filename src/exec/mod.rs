@@ -9,6 +9,7 @@ mod attempt;
 mod gate;
 pub mod output;
 pub mod process_group;
+mod procfs;
 mod signals;
 pub mod stop;
 
