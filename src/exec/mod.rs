@@ -7,6 +7,7 @@
 
 mod attempt;
 mod gate;
+pub mod leftovers;
 pub mod output;
 pub mod process_group;
 mod procfs;
@@ -23,6 +24,7 @@ use crate::check::{Action, Resources, manual};
 use crate::event::{Event, GateResult, Status};
 use crate::plan::{Plan, Step};
 pub use attempt::{Attempt, AttemptContext, Limit, LineSink};
+use leftovers::Leftover;
 use signals::Signals;
 use stop::Stop;
 
@@ -38,6 +40,8 @@ pub struct Run {
     pub results: Vec<GateResult>,
     /// SIGINT or SIGTERM stopped the run.
     pub interrupted: bool,
+    /// What was still running when the run ended, and was ended then.
+    pub leftovers: Vec<Leftover>,
 }
 
 /// How far a gate has got.
@@ -49,7 +53,8 @@ enum State {
 }
 
 /// Executes `plan` with the shared `resources`, calling `on_event` for
-/// every event; `stream` sends every output line as an event.
+/// every event; `stream` sends every output line as an event. gate is the
+/// child subreaper of the run, and what is left of it when it ends is ended.
 pub async fn execute(
     plan: Arc<Plan>,
     resources: Arc<Resources>,
@@ -58,12 +63,14 @@ pub async fn execute(
 ) -> Run {
     let started_at = SystemTime::now();
     let started = Instant::now();
+    leftovers::become_subreaper();
     let mut dispatcher = Dispatcher::new(plan, resources, stream);
-    dispatcher.run(on_event).await;
+    let leftovers = dispatcher.run(on_event).await;
     Run {
         started_at,
         duration: started.elapsed(),
         interrupted: dispatcher.interrupted,
+        leftovers,
         results: dispatcher
             .results
             .into_iter()
@@ -77,6 +84,8 @@ pub async fn execute(
 struct Shared {
     plan: Arc<Plan>,
     resources: Arc<Resources>,
+    /// The run id every process gate starts is tagged with.
+    run: Arc<str>,
 }
 
 struct Dispatcher {
@@ -98,7 +107,11 @@ impl Dispatcher {
         let (events, inbox) = mpsc::channel(EVENT_BUFFER);
         let count = plan.steps.len();
         Dispatcher {
-            shared: Arc::new(Shared { plan, resources }),
+            shared: Arc::new(Shared {
+                plan,
+                resources,
+                run: leftovers::run_id(),
+            }),
             stream,
             states: vec![State::Waiting; count],
             results: vec![None; count],
@@ -111,15 +124,37 @@ impl Dispatcher {
         }
     }
 
-    async fn run(&mut self, on_event: &mut dyn FnMut(&Event)) {
+    /// Runs every gate to its end, then ends what is left of the run and
+    /// returns it.
+    async fn run(&mut self, on_event: &mut dyn FnMut(&Event)) -> Vec<Leftover> {
         let mut signals = Signals::new();
         loop {
             self.start_ready(on_event);
             if self.running == 0 && self.states.iter().all(|s| matches!(s, State::Done(_))) {
-                return;
+                return self.end_run(&mut signals, on_event).await;
             }
             tokio::select! {
                 Some(event) = self.inbox.recv() => self.receive(event, on_event),
+                () = signals.next() => self.interrupt(on_event),
+            }
+        }
+    }
+
+    /// Ends what the run left (every gate has ended, so every process it
+    /// started has been waited for), still heeding interrupts.
+    async fn end_run(
+        &mut self,
+        signals: &mut Signals,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Vec<Leftover> {
+        let grace = self.shared.plan.settings.kill_grace;
+        let mut stop = self.stop.subscribe();
+        let run = Arc::clone(&self.shared.run);
+        let sweep = leftovers::end_run(&run, grace, &mut stop);
+        tokio::pin!(sweep);
+        loop {
+            tokio::select! {
+                ended = &mut sweep => return ended,
                 () = signals.next() => self.interrupt(on_event),
             }
         }

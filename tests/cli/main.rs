@@ -13,6 +13,7 @@ mod expectations;
 mod http;
 mod init;
 mod kinds;
+mod leftovers;
 mod load;
 mod notify;
 mod processes;
