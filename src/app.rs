@@ -112,6 +112,10 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         &mut on_event,
     );
     let run = runtime.block_on(execute);
+    if let Some(line) = exec::leftovers::describe(&run.leftovers) {
+        // Not one gate's: the run's, ended after the last gate.
+        eprintln!("{}", plan.redactor.redact(&line));
+    }
     let partition = args.partition.map(|p| p.to_string());
     let report = Report::of_run(&plan, &run, &config.source.path, partition);
     match &mut reporter {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::leftovers::Tag;
 use super::stop::{Stop, StopReceiver, reached};
 use crate::check::Resources;
 use crate::config::format_duration;
@@ -151,6 +152,8 @@ pub struct AttemptContext<'a> {
     pub stream: Option<LineSink>,
     /// Masks secrets in the output kept for the report.
     pub redactor: Arc<Redactor>,
+    /// The mark on the processes the attempt starts, to end what they leave.
+    pub tag: &'a Tag,
 }
 
 impl AttemptContext<'_> {

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use super::Shared;
 use super::attempt::{Attempt, AttemptContext, LineSink};
+use super::leftovers::Tag;
 use super::stop::{Stop, StopReceiver, reached};
 use crate::check::Probe;
 use crate::event::{Event, GateResult, Status};
@@ -59,6 +60,7 @@ async fn attempts(
     sink: Option<LineSink>,
 ) -> GateResult {
     let plan = &shared.plan;
+    let tag = Tag::new(Arc::clone(&shared.run), step.gate.id.clone());
     let mut attempt_number = 0;
     loop {
         attempt_number += 1;
@@ -78,6 +80,7 @@ async fn attempts(
             output_lines: plan.settings.output_lines,
             stream: sink.clone(),
             redactor: Arc::clone(&plan.redactor),
+            tag: &tag,
         };
         let attempt = probe.attempt(&mut context).await;
         let retry = attempt.status.is_failure() && attempt_number <= step.gate.retries;

@@ -8,8 +8,10 @@
 
 mod attempt;
 mod gate;
+pub mod leftovers;
 pub mod output;
 pub mod process_group;
+mod procfs;
 mod services;
 mod signals;
 pub mod stop;
@@ -25,6 +27,7 @@ use crate::event::{Event, GateResult, ServiceResult, Status};
 use crate::plan::{Plan, Step};
 use crate::service::process::{self as service_process, ServiceContext};
 pub use attempt::{Attempt, AttemptContext, Limit, LineSink};
+use leftovers::{Leftover, Tag};
 use services::{Services, Use};
 use signals::Signals;
 use stop::Stop;
@@ -43,6 +46,8 @@ pub struct Run {
     pub services: Vec<Option<ServiceResult>>,
     /// SIGINT or SIGTERM stopped the run.
     pub interrupted: bool,
+    /// What was still running when the run ended, and was ended then.
+    pub leftovers: Vec<Leftover>,
 }
 
 /// How far a gate has got.
@@ -54,7 +59,8 @@ enum State {
 }
 
 /// Executes `plan` with the shared `resources`, calling `on_event` for
-/// every event; `stream` sends every output line as an event.
+/// every event; `stream` sends every output line as an event. gate is the
+/// child subreaper of the run, and what is left of it when it ends is ended.
 pub async fn execute(
     plan: Arc<Plan>,
     resources: Arc<Resources>,
@@ -63,12 +69,14 @@ pub async fn execute(
 ) -> Run {
     let started_at = SystemTime::now();
     let started = Instant::now();
+    leftovers::become_subreaper();
     let mut dispatcher = Dispatcher::new(plan, resources, stream);
-    dispatcher.run(on_event).await;
+    let leftovers = dispatcher.run(on_event).await;
     Run {
         started_at,
         duration: started.elapsed(),
         interrupted: dispatcher.interrupted,
+        leftovers,
         results: dispatcher
             .results
             .into_iter()
@@ -83,6 +91,8 @@ pub async fn execute(
 struct Shared {
     plan: Arc<Plan>,
     resources: Arc<Resources>,
+    /// The run id every process gate starts is tagged with.
+    run: Arc<str>,
 }
 
 struct Dispatcher {
@@ -106,7 +116,11 @@ impl Dispatcher {
         let count = plan.steps.len();
         Dispatcher {
             services: Services::new(&plan.services),
-            shared: Arc::new(Shared { plan, resources }),
+            shared: Arc::new(Shared {
+                plan,
+                resources,
+                run: leftovers::run_id(),
+            }),
             stream,
             states: vec![State::Waiting; count],
             results: vec![None; count],
@@ -119,16 +133,38 @@ impl Dispatcher {
         }
     }
 
-    async fn run(&mut self, on_event: &mut dyn FnMut(&Event)) {
+    /// Runs every gate to its end, then ends what is left of the run and
+    /// returns it.
+    async fn run(&mut self, on_event: &mut dyn FnMut(&Event)) -> Vec<Leftover> {
         let mut signals = Signals::new();
         loop {
             self.start_ready(on_event);
             let all_done = self.states.iter().all(|s| matches!(s, State::Done(_)));
             if self.running == 0 && all_done && self.services.settled() {
-                return;
+                return self.end_run(&mut signals, on_event).await;
             }
             tokio::select! {
                 Some(event) = self.inbox.recv() => self.receive(event, on_event),
+                () = signals.next() => self.interrupt(on_event),
+            }
+        }
+    }
+
+    /// Ends what the run left (every gate has ended, so every process it
+    /// started has been waited for), still heeding interrupts.
+    async fn end_run(
+        &mut self,
+        signals: &mut Signals,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Vec<Leftover> {
+        let grace = self.shared.plan.settings.kill_grace;
+        let mut stop = self.stop.subscribe();
+        let run = Arc::clone(&self.shared.run);
+        let sweep = leftovers::end_run(&run, grace, &mut stop);
+        tokio::pin!(sweep);
+        loop {
+            tokio::select! {
+                ended = &mut sweep => return ended,
                 () = signals.next() => self.interrupt(on_event),
             }
         }
@@ -326,6 +362,10 @@ impl Dispatcher {
             output_lines: plan.settings.output_lines,
             redactor: Arc::clone(&plan.redactor),
             stop: self.stop.subscribe(),
+            tag: Tag::new(
+                Arc::clone(&self.shared.run),
+                format!("service:{}", self.services.planned(index).id),
+            ),
         };
         let service = (index, Arc::clone(self.services.planned(index)));
         let task = service_process::run(service, context, released, self.events.clone());

@@ -19,6 +19,7 @@ use super::ready::ReadyProbe;
 use crate::check::Resources;
 use crate::config::format_duration;
 use crate::event::{Event, ServiceResult, ServiceStatus};
+use crate::exec::leftovers::{self, Tag};
 use crate::exec::output::{LineSplitter, Tail};
 use crate::exec::process_group;
 use crate::exec::stop::{Stop, StopReceiver, reached};
@@ -36,6 +37,8 @@ pub struct ServiceContext {
     pub redactor: Arc<Redactor>,
     /// The run's stop level: fail-fast and interrupts stop services too.
     pub stop: StopReceiver,
+    /// What its processes carry, so that what it leaves behind is found.
+    pub tag: Tag,
 }
 
 /// Runs service `index` until `release` fires (its last user ended) or the
@@ -127,7 +130,7 @@ impl Running {
     fn start(service: &PlannedService, context: &ServiceContext) -> Running {
         let output = Arc::new(Mutex::new(Tail::new(context.output_lines)));
         let (matched, logged) = watch::channel(false);
-        let child = spawn(service, &context.shell).map(|(child, reader)| {
+        let child = spawn(service, context).map(|(child, reader)| {
             let pattern = match &service.ready {
                 Some(ReadyProbe::Log(pattern)) => Some(pattern.clone()),
                 _ => None,
@@ -156,7 +159,7 @@ impl Running {
             Ok(child) => child,
             Err(reason) => {
                 let reason = format!("service {id} {reason}");
-                return ended(&self.output, context, Err(reason));
+                return ended((&self.output, None), context, Err(reason));
             }
         };
         let pgid = child.id().map_or(0, |pid| pid as i32);
@@ -177,31 +180,38 @@ impl Running {
             )),
         };
         if let Some(reason) = before_ready {
-            stop(child, pgid, service, context).await;
-            return ended(&self.output, context, Err(reason));
+            let left = stop(child, pgid, service, context).await;
+            return ended((&self.output, left), context, Err(reason));
         }
         let ready_ms = announce.ready(false).await;
         let in_use = tokio::select! {
             () = held(release, &mut context.stop) => None,
             status = child.wait() => Some(format!("service {id} {} while in use", exited(status))),
         };
-        stop(child, pgid, service, context).await;
+        let left = stop(child, pgid, service, context).await;
         ServiceResult {
             ready_ms: Some(ready_ms),
-            ..ended(&self.output, context, Ok(in_use))
+            ..ended((&self.output, left), context, Ok(in_use))
         }
     }
 }
 
-/// The result, with the tail of `output`: `Ok` with what happened in use
-/// when it was ready, else `Err` with why it failed.
+/// The result, with the tail of `output` and the line naming what was left
+/// behind: `Ok` with what happened in use when it was ready, else `Err`
+/// with why it failed.
 fn ended(
-    output: &Mutex<Tail>,
+    (output, left): (&Mutex<Tail>, Option<String>),
     context: &ServiceContext,
     how: Result<Option<String>, String>,
 ) -> ServiceResult {
     let tail = std::mem::replace(&mut *output.lock().expect("tail"), Tail::new(1));
-    let output = tail.into_string(&context.redactor);
+    let mut output = tail.into_string(&context.redactor);
+    if let Some(left) = left {
+        if !output.is_empty() {
+            output.push('\n');
+        }
+        output.push_str(&context.redactor.redact(&left));
+    }
     let (status, reason) = match how {
         Ok(in_use) => (ServiceStatus::Ready, in_use),
         Err(reason) => (ServiceStatus::Failed, Some(reason)),
@@ -236,15 +246,19 @@ async fn ready(
     }
 }
 
-/// Ends the service's process group: its `stop_signal`, `kill_grace`, then SIGKILL.
+/// Ends the service's process group (its `stop_signal`, `kill_grace`, then
+/// SIGKILL), then what it left outside the group: the line that names
+/// those, if any.
 async fn stop(
     child: &mut Child,
     pgid: i32,
     service: &PlannedService,
     context: &mut ServiceContext,
-) {
+) -> Option<String> {
     let (signal, grace) = (service.stop_signal, context.kill_grace);
     process_group::terminate_with(signal, child, pgid, grace, &mut context.stop).await;
+    let left = leftovers::end_leftovers(&context.tag, grace, &mut context.stop).await;
+    leftovers::describe(&left)
 }
 
 /// `exited with status 1`, `was killed by signal 9`.
@@ -260,17 +274,23 @@ fn exited(status: io::Result<ExitStatus>) -> String {
     }
 }
 
-/// Starts `service.run` through `shell`, stdout and stderr on one pipe, as
-/// the leader of its own process group.
-fn spawn(service: &PlannedService, shell: &[String]) -> io::Result<(Child, pipe::Receiver)> {
+/// Starts `service.run` through the shell, stdout and stderr on one pipe,
+/// as the leader of its own process group, tagged.
+fn spawn(
+    service: &PlannedService,
+    context: &ServiceContext,
+) -> io::Result<(Child, pipe::Receiver)> {
     let (writer, reader) = pipe::pipe()?;
     let writer = writer.into_blocking_fd()?;
+    let shell = &context.shell;
     let mut command = Command::new(&shell[0]);
     command
         .args(&shell[1..])
         .arg(&service.run)
         .current_dir(&service.cwd)
-        .envs(service.env.iter().map(|(k, v)| (k, v)))
+        .envs(service.env.iter().map(|(k, v)| (k, v)));
+    context.tag.apply(&mut command);
+    command
         .stdin(Stdio::null())
         .stdout(writer.try_clone()?)
         .stderr(writer)

@@ -14,6 +14,7 @@ mod expectations;
 mod http;
 mod init;
 mod kinds;
+mod leftovers;
 mod load;
 mod notify;
 mod processes;

@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 use super::{Action, BoxFuture, Check, Probe, RawCheck, capture};
 use crate::config::{Diagnostic, Source, SpannedString};
 use crate::error::Error;
+use crate::exec::leftovers::{self, Leftover, Tag};
 use crate::exec::output::{LineSplitter, Tail};
 use crate::exec::process_group;
 use crate::exec::{Attempt, AttemptContext, LineSink};
@@ -159,7 +160,7 @@ async fn attempt(probe: &RunProbe, ctx: &mut AttemptContext<'_>) -> Attempt {
         .iter()
         .any(|n| ctx.redactor.is_secret_name(n));
     let held = secret.then(|| ctx.stream.take()).flatten();
-    let attempt = match spawn(&probe.run, shell, step, extra) {
+    let (attempt, ended) = match spawn(&probe.run, shell, step, (ctx.tag, extra)) {
         Ok((child, reader)) => supervise(child, reader, &probe.expect, ctx).await,
         Err(_) if !step.cwd.is_dir() => {
             return Attempt::error(format!(
@@ -175,6 +176,7 @@ async fn attempt(probe: &RunProbe, ctx: &mut AttemptContext<'_>) -> Attempt {
         Some(file) if attempt.exit_code.is_some() => captured(attempt, &file, &probe.outputs, ctx),
         _ => attempt,
     };
+    let attempt = with_leftovers(attempt, &ended, ctx).await;
     if let Some(sink) = held {
         for line in ctx.redactor.redact(&attempt.output).lines() {
             sink.send(line.to_owned()).await;
@@ -182,6 +184,22 @@ async fn attempt(probe: &RunProbe, ctx: &mut AttemptContext<'_>) -> Attempt {
         ctx.stream = Some(sink);
     }
     attempt
+}
+
+/// The attempt with the line naming the processes its command left behind
+/// (and gate ended) as the last line of its output, streamed too.
+async fn with_leftovers(attempt: Attempt, ended: &[Leftover], ctx: &AttemptContext<'_>) -> Attempt {
+    let Some(line) = leftovers::describe(ended) else {
+        return attempt;
+    };
+    if let Some(sink) = &ctx.stream {
+        sink.send(line.clone()).await;
+    }
+    let output = match attempt.output.is_empty() {
+        true => line,
+        false => format!("{}\n{line}", attempt.output),
+    };
+    attempt.with_output(output)
 }
 
 /// The attempt with the values the command wrote to `$GATE_OUTPUT`, each
@@ -217,35 +235,39 @@ fn spawn(
     run: &str,
     shell: &[String],
     step: &Step,
-    extra: Option<(&str, &OsStr)>,
+    env: (&Tag, Extra),
 ) -> io::Result<(Child, pipe::Receiver)> {
     if let Some((program, args)) = direct::program_call(run, shell, step) {
         let mut command = Command::new(program);
         command.args(args);
-        if let Ok(started) = start(command, step, extra) {
+        if let Ok(started) = start(command, step, env) {
             return Ok(started);
         }
     }
     let mut command = Command::new(&shell[0]);
     command.args(&shell[1..]).arg(run);
-    start(command, step, extra)
+    start(command, step, env)
 }
 
+/// A variable for the command beside the gate's environment: `$GATE_OUTPUT`.
+type Extra<'a> = Option<(&'a str, &'a OsStr)>;
+
 /// Spawns `command` in the gate's directory and environment (and `extra`),
-/// output to a new pipe.
+/// tagged, output to a new pipe.
 fn start(
     mut command: Command,
     step: &Step,
-    extra: Option<(&str, &OsStr)>,
+    (tag, extra): (&Tag, Extra),
 ) -> io::Result<(Child, pipe::Receiver)> {
     let (writer, reader) = pipe::pipe()?;
     let writer = writer.into_blocking_fd()?;
     if let Some((name, value)) = extra {
         command.env(name, value);
     }
+    command.envs(step.env.iter().map(|(k, v)| (k, v)));
+    tag.apply(&mut command);
     command
         .current_dir(&step.cwd)
-        .envs(step.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(writer.try_clone()?)
         .stderr(writer)
@@ -255,14 +277,15 @@ fn start(
     Ok((child, reader))
 }
 
-/// Waits for the command, a timeout or a stop, ends the process group, and
-/// collects the output.
+/// Waits for the command, a timeout or a stop, ends the process group and
+/// then what left it, and collects the output. Returns the attempt and
+/// the processes ended outside the group.
 async fn supervise(
     mut child: Child,
     reader: pipe::Receiver,
     expect: &Expectations,
     ctx: &mut AttemptContext<'_>,
-) -> Attempt {
+) -> (Attempt, Vec<Leftover>) {
     let pgid = child.id().map_or(0, |id| id as i32);
     let (stop_reading, stop_signal) = oneshot::channel();
     let output = tokio::spawn(read_output(
@@ -284,16 +307,20 @@ async fn supervise(
         Ok(_) => process_group::clean_up(&mut child, pgid, grace, &mut ctx.stop).await,
         Err(_) => process_group::terminate(&mut child, pgid, grace, &mut ctx.stop).await,
     }
+    // After the group: a process still in it was the group's to end. And
+    // before the output: a leftover may hold the pipe open.
+    let left = leftovers::end_leftovers(ctx.tag, grace, &mut ctx.stop).await;
     let (output, watch) = collect(output, stop_reading)
         .await
         .unwrap_or_else(|| (String::new(), expect.watch()));
-    match ended {
+    let attempt = match ended {
         Ok(Ok(status)) => expect.judge(status, watch).with_output(output),
         Ok(Err(error)) => {
             Attempt::error(format!("cannot wait for the command: {error}")).with_output(output)
         }
         Err(interruption) => Attempt::interrupted(interruption, ctx.timeout).with_output(output),
-    }
+    };
+    (attempt, left)
 }
 
 /// What reading a command's output is given.
