@@ -1,7 +1,9 @@
 //! The worked example, examples/python-service, end to end: a real Flask
 //! service with an alembic-migrated SQLite database, pytest, flake8, black,
-//! isort, bandit and a TLS endpoint, started by its `run` script and checked
-//! by this gate binary; then its broken variant.
+//! isort, bandit and a TLS endpoint. Its `run` script prepares ports, a
+//! certificate and a token and runs this gate binary, which migrates the
+//! database, starts the service and the TLS endpoint, checks them and stops
+//! them; then its broken variant.
 //!
 //! It needs python3 and PyPI (for the example's virtualenv), so it is
 //! ignored in a plain `cargo test`; `.ci/run` runs it when python3 is there:

@@ -3,8 +3,8 @@
 Revision ID: 0003
 Revises: 0002
 
-Added by `./run --broken` after `alembic upgrade head` ran: the database is
-one migration behind.
+Added by `./run --broken`, which has the `migrate` gate stop at 0002
+(MIGRATE_TO=0002): the database is one migration behind.
 """
 
 import sqlalchemy as sa
