@@ -140,6 +140,26 @@ fn stop_signal_names_the_signal_that_stops_it() {
     assert_gone(service_pid(&run));
 }
 
+/// A process the service started outside its process group is ended when
+/// the service stops, and its output says so.
+#[test]
+fn what_a_service_left_outside_its_group_is_ended_and_named() {
+    let port = free_port();
+    let run = format!("setsid sleep 300 & echo $! > leftover-pid; {}", command());
+    let config = format!(
+        "{}{}",
+        api_running("http", port, &run, &ready_http(port)),
+        health(port)
+    );
+    let run = run_json(&config, &[], 0);
+    let leftover: i32 = run.read("leftover-pid").trim().parse().expect("a pid");
+    assert_gone(leftover);
+    let service = the_service(&run);
+    let output = service["output"].as_str().expect("output");
+    let line = format!("gate ended 1 leftover process: sleep 300 (pid {leftover})");
+    assert_eq!(output.lines().last(), Some(line.as_str()), "{service:#}");
+}
+
 #[test]
 fn a_service_ignoring_sigterm_is_killed_after_kill_grace() {
     let port = free_port();
