@@ -21,10 +21,18 @@ pub fn check_cycles(
     let names: Vec<&str> = cycle.iter().map(|&i| gates[i].id.as_str()).collect();
     let keys = keys_along(gates, services, &cycle);
     let quoted: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
+    let through = match services_along(gates, services, &cycle).as_slice() {
+        [] => String::new(),
+        ids => format!(" (through the needs of service `{}`)", ids.join("`, `")),
+    };
     Err(source
         .diagnostic(
             gates[cycle[0]].span.clone(),
-            format!("{} cycle: {}", keys.join(" and "), names.join(" -> ")),
+            format!(
+                "{} cycle: {}{through}",
+                keys.join(" and "),
+                names.join(" -> ")
+            ),
         )
         .with_help(format!(
             "remove one of these {} so the gates can run in some order",
@@ -49,6 +57,24 @@ fn keys_along(gates: &[Gate], services: &[Service], cycle: &[usize]) -> Vec<&'st
         .into_iter()
         .filter_map(|(key, used)| used.then_some(key))
         .collect()
+}
+
+/// The services whose needs make a step of `cycle` that the gate's own
+/// `needs` and `after` do not.
+fn services_along<'a>(gates: &[Gate], services: &'a [Service], cycle: &[usize]) -> Vec<&'a str> {
+    let mut through = Vec::new();
+    for pair in cycle.windows(2) {
+        let (from, to) = (&gates[pair[0]], &gates[pair[1]].id);
+        if from.needs.contains(to) || from.after.contains(to) {
+            continue;
+        }
+        let used = services
+            .iter()
+            .filter(|service| from.services.contains(&service.id) && service.needs.contains(to));
+        through.extend(used.map(|service| service.id.as_str()));
+    }
+    through.dedup();
+    through
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -222,33 +222,35 @@ impl Dispatcher {
                     (Some(Err(reason)), _) => GateResult::not_run(Status::Skipped, Some(reason)),
                     (Some(Ok(())), _) if !self.after_ended(index) => continue,
                     (Some(Ok(())), Action::Manual) => manual::confirm(step),
-                    (Some(Ok(())), Action::Probe(_)) => {
-                        match self.services_outcome(index) {
-                            None => continue,
-                            Some(Err(result)) => {
-                                self.finish(index, *result, on_event);
-                                settled = true;
-                                continue;
-                            }
-                            Some(Ok(())) => {}
-                        }
-                        if self.running >= self.shared.plan.concurrency {
-                            continue;
-                        }
-                        match self.planned(index) {
-                            Ok(step) => {
-                                self.spawn(index, step);
-                                continue;
-                            }
-                            Err(result) => *result,
-                        }
-                    }
+                    (Some(Ok(())), Action::Probe(_)) => match self.try_start(index) {
+                        Some(result) => result,
+                        None => continue,
+                    },
                 }
             };
             self.finish(index, result, on_event);
             settled = true;
         }
         settled
+    }
+
+    /// Starts probe gate `index` once its services are ready and a slot is
+    /// free: `None` when it started or must wait, else how it ends without
+    /// running (a service failed, a captured value is wrong).
+    fn try_start(&mut self, index: usize) -> Option<GateResult> {
+        if let Err(result) = self.services_outcome(index)? {
+            return Some(*result);
+        }
+        if self.running >= self.shared.plan.concurrency {
+            return None;
+        }
+        match self.planned(index) {
+            Ok(step) => {
+                self.spawn(index, step);
+                None
+            }
+            Err(result) => Some(*result),
+        }
     }
 
     /// `None` while a need is unfinished; else whether all of them passed.

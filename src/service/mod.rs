@@ -277,7 +277,10 @@ mod tests {
         let text = "[services.api]\nrun = \"serve\"\nneeds = [\"a\"]\n\
                     [gates.a]\nservices = [\"api\"]\nrun = \"true\"\n";
         let diagnostic = crate::config::testing::invalid(text);
-        assert_eq!(diagnostic.message(), "needs cycle: a -> a");
+        assert_eq!(
+            diagnostic.message(),
+            "needs cycle: a -> a (through the needs of service `api`)"
+        );
     }
 
     #[test]
