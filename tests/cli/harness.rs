@@ -184,6 +184,21 @@ pub fn process_gone(pid: i32) -> bool {
     }
 }
 
+/// Asserts that `pid` is gone (allowing for the kernel to finish a
+/// SIGKILL); kills it if not, so that a failing test leaves nothing behind.
+#[track_caller]
+pub fn assert_gone(pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !process_gone(pid) {
+        if Instant::now() > deadline {
+            // SAFETY: kill(2) touches no memory.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("process {pid} is still running after gate exited");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A pseudo-terminal: the controlling side (to read) and the terminal side.
 fn open_pty() -> (std::fs::File, OwnedFd) {
     let (mut controller, mut terminal) = (0, 0);

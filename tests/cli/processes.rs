@@ -3,7 +3,7 @@
 //! bounded memory.
 
 use crate::Test;
-use crate::harness::{Run, process_gone, wait_until};
+use crate::harness::{Run, assert_gone, process_gone, wait_until};
 
 /// Starts `sleep 300` in the background, writes its pid to `pid` (atomically),
 /// touches `started`, and waits.
@@ -12,21 +12,6 @@ const GRANDCHILD: &str = "sleep 300 & echo $! > pid.tmp && mv pid.tmp pid && tou
 /// The pid a gate wrote to `file`.
 fn pid_in(run: &Run, file: &str) -> i32 {
     run.read(file).trim().parse().expect("a pid")
-}
-
-/// Asserts that `pid` is gone (allowing for the kernel to finish a SIGKILL);
-/// kills it if not, so that a failing test leaves nothing behind.
-#[track_caller]
-fn assert_gone(pid: i32) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    while !process_gone(pid) {
-        if std::time::Instant::now() > deadline {
-            // SAFETY: kill(2) touches no memory.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("process {pid} is still running after gate exited");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::Test;
-use crate::harness::{Run, assert_ended, assert_hidden, at, process_gone, without_times};
+use crate::harness::{Run, assert_ended, assert_gone, assert_hidden, at, without_times};
 use crate::servers::http::{HttpServer, Response};
 use crate::servers::service::{command, free_port};
 
@@ -85,21 +85,6 @@ fn the_service(run: &Run) -> Value {
 /// The pid the service wrote.
 fn service_pid(run: &Run) -> i32 {
     run.read("service-pid").trim().parse().expect("a pid")
-}
-
-/// Asserts that `pid` is gone (allowing for the kernel to finish a
-/// SIGKILL); kills it if not, so that a failing test leaves nothing behind.
-#[track_caller]
-fn assert_gone(pid: i32) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    while !process_gone(pid) {
-        if std::time::Instant::now() > deadline {
-            // SAFETY: kill(2) touches no memory.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("service process {pid} is still running after gate exited");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
 }
 
 // --- starting, using and stopping ----------------------------------------------
@@ -514,8 +499,8 @@ fn fail_fast_in_settings_stops_the_service() {
     assert_stopped_by_fail_fast(&run);
 }
 
-#[test]
-fn an_interrupt_stops_the_service() {
+/// Sends `signal` to gate while a gate uses the service; the run.
+fn signalled_while_in_use(signal: libc::c_int) -> Run {
     let port = free_port();
     let config = format!(
         "[settings]\nkill_grace = \"1s\"\n{}\
@@ -526,8 +511,13 @@ fn an_interrupt_stops_the_service() {
         .config(&config)
         .args(&["run", "--format", "json"])
         .spawn();
-    gate.wait_for_file("using").signal(libc::SIGINT);
-    let run = gate.wait().code(130);
+    gate.wait_for_file("using").signal(signal);
+    gate.wait().code(130)
+}
+
+#[test]
+fn an_interrupt_stops_the_service() {
+    let run = signalled_while_in_use(libc::SIGINT);
     assert_eq!(run.gate("health")["status"], "cancelled");
     assert_eq!(run.read("service-signal"), "SIGTERM");
     assert_gone(service_pid(&run));
@@ -555,18 +545,7 @@ fn an_interrupt_while_a_service_is_starting_stops_it() {
 
 #[test]
 fn sigterm_to_gate_stops_the_service() {
-    let port = free_port();
-    let config = format!(
-        "[settings]\nkill_grace = \"1s\"\n{}\
-         [gates.health]\nservices = [\"api\"]\nrun = \"touch using; sleep 30\"\n",
-        api("http", port, &ready_http(port))
-    );
-    let gate = Test::new()
-        .config(&config)
-        .args(&["run", "--format", "json"])
-        .spawn();
-    gate.wait_for_file("using").signal(libc::SIGTERM);
-    let run = gate.wait().code(130);
+    let run = signalled_while_in_use(libc::SIGTERM);
     assert_eq!(run.read("service-signal"), "SIGTERM");
     assert_gone(service_pid(&run));
 }
