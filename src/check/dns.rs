@@ -140,7 +140,7 @@ impl Parse for DnsName {
     }
 }
 
-/// A record type of [`TYPES`].
+/// A record type gate can ask for (`A`, `AAAA`, `CNAME`, ...: those of `TYPES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Type(RecordType);
 
