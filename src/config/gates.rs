@@ -78,12 +78,27 @@ impl GateContext<'_> {
             },
             needs: self.gate_ids("needs", &raw.needs)?,
             after: self.gate_ids("runs after", &raw.after)?,
-            services: raw
-                .services
-                .iter()
-                .map(|service| self.reference(("uses", "service"), service, self.services))
-                .collect::<Result<_, _>>()?,
+            services: self.services(raw)?,
         })
+    }
+
+    /// The `services` entries, each naming a service; a manual gate, which
+    /// is confirmed and not run, uses none.
+    fn services(&self, raw: &RawGate) -> Result<Vec<String>, Diagnostic> {
+        if let (Some(first), Some(_)) = (raw.services.first(), raw.manual.as_ref().filter(|m| m.0))
+        {
+            return Err(self.source.diagnostic(
+                first.span(),
+                format!(
+                    "gate `{}` is manual: a person confirms it, so it uses no service",
+                    self.id.get_ref()
+                ),
+            ));
+        }
+        raw.services
+            .iter()
+            .map(|service| self.reference(("uses", "service"), service, self.services))
+            .collect()
     }
 
     /// Exactly one kind of check, loaded by its kind.

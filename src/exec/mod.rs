@@ -329,27 +329,44 @@ impl Dispatcher {
             .collect()
     }
 
-    /// `None` while a service gate `index` uses is not ready (starting
-    /// those that may start); else whether the gate can run, or how it
-    /// ends when one of them failed or was skipped.
+    /// `None` while a service gate `index` uses is not ready; else whether
+    /// the gate can run, or how it ends when one of them failed or cannot
+    /// start. None is started until the needs of all of them have passed,
+    /// so that none starts for a gate that will not run.
     fn services_outcome(&mut self, index: usize) -> Option<Result<(), Box<GateResult>>> {
         let step = Arc::clone(&self.shared.plan.steps[index]);
-        let mut waiting = false;
-        for &service in &step.services {
-            let needs = self.outcome_of(&self.services.planned(service).needs);
-            match self.services.usable(service, needs) {
-                Use::Ready => {}
-                Use::Wait => waiting = true,
-                Use::Start => {
-                    self.start_service(service);
-                    waiting = true;
-                }
-                Use::Refused(status, reason) => {
-                    return Some(Err(Box::new(GateResult::not_run(status, Some(reason)))));
-                }
+        let uses: Vec<(usize, Use)> = step
+            .services
+            .iter()
+            .map(|&service| {
+                let needs = self.outcome_of(&self.services.planned(service).needs);
+                (service, self.services.usable(service, needs))
+            })
+            .collect();
+        for (_, used) in &uses {
+            if let Use::Refused(status, reason) = used {
+                let result = GateResult::not_run(*status, Some(reason.clone()));
+                return Some(Err(Box::new(result)));
             }
         }
-        (!waiting).then_some(Ok(()))
+        if uses
+            .iter()
+            .any(|(_, used)| matches!(used, Use::NeedsPending))
+        {
+            return None;
+        }
+        let mut ready = true;
+        for (service, used) in uses {
+            match used {
+                Use::Ready => {}
+                Use::Start => {
+                    self.start_service(service);
+                    ready = false;
+                }
+                _ => ready = false,
+            }
+        }
+        ready.then_some(Ok(()))
     }
 
     /// Starts service `index` as a task that reports through the inbox.

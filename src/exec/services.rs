@@ -21,15 +21,16 @@ enum State {
     Released,
     /// Gone (or never ready); its result is kept.
     Ended,
-    /// One of its needs did not pass: it never starts.
-    Skipped(String),
 }
 
 /// What a gate that uses a service can do now.
 pub enum Use {
     /// Start it (it is idle and its needs passed) and wait.
     Start,
-    Wait,
+    /// Wait: its needs are unfinished.
+    NeedsPending,
+    /// Wait: it is starting.
+    Starting,
     Ready,
     /// The gate cannot run: it ends with this status and reason.
     Refused(Status, String),
@@ -61,21 +62,18 @@ impl Services {
 
     /// What a user of service `index` can do; `needs` is whether the
     /// service's own needs passed (`None` while one is unfinished).
-    pub fn usable(&mut self, index: usize, needs: Option<Result<(), String>>) -> Use {
+    pub fn usable(&self, index: usize, needs: Option<Result<(), String>>) -> Use {
         let id = &self.planned[index].id;
         match &self.states[index] {
             State::Idle => match needs {
-                None => Use::Wait,
+                None => Use::NeedsPending,
                 Some(Ok(())) => Use::Start,
                 Some(Err(reason)) => {
-                    let reason = format!("service `{id}` {reason}");
-                    self.states[index] = State::Skipped(reason.clone());
-                    Use::Refused(Status::Skipped, reason)
+                    Use::Refused(Status::Skipped, format!("service `{id}` {reason}"))
                 }
             },
-            State::Starting => Use::Wait,
+            State::Starting => Use::Starting,
             State::Ready => Use::Ready,
-            State::Skipped(reason) => Use::Refused(Status::Skipped, reason.clone()),
             State::Released | State::Ended => Use::Refused(Status::Error, self.gone(index)),
         }
     }
@@ -116,7 +114,7 @@ impl Services {
     pub fn settled(&self) -> bool {
         self.states
             .iter()
-            .all(|state| matches!(state, State::Idle | State::Ended | State::Skipped(_)))
+            .all(|state| matches!(state, State::Idle | State::Ended))
     }
 
     /// What became of each service: `None` for those that never started.

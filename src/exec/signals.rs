@@ -1,4 +1,7 @@
-//! SIGINT and SIGTERM, as a stream the dispatcher selects on.
+//! SIGINT, SIGTERM and SIGHUP, as a stream the dispatcher selects on. A
+//! hangup (the terminal closed) stops the run as an interrupt does: the
+//! gates and services run in their own process groups, which the terminal's
+//! hangup does not reach.
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -6,6 +9,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 pub struct Signals {
     interrupt: Option<Signal>,
     terminate: Option<Signal>,
+    hangup: Option<Signal>,
 }
 
 impl Signals {
@@ -14,14 +18,16 @@ impl Signals {
         Signals {
             interrupt: signal(SignalKind::interrupt()).ok(),
             terminate: signal(SignalKind::terminate()).ok(),
+            hangup: signal(SignalKind::hangup()).ok(),
         }
     }
 
-    /// Resolves on the next SIGINT or SIGTERM.
+    /// Resolves on the next SIGINT, SIGTERM or SIGHUP.
     pub async fn next(&mut self) {
         tokio::select! {
             Some(()) = recv(&mut self.interrupt) => {}
             Some(()) = recv(&mut self.terminate) => {}
+            Some(()) = recv(&mut self.hangup) => {}
             else => std::future::pending().await,
         }
     }

@@ -89,12 +89,6 @@ pub struct Step {
 }
 
 impl Step {
-    /// Indices into `Plan::steps` of every gate it starts after: its needs,
-    /// then its `after` gates.
-    pub fn waits_for(&self) -> impl Iterator<Item = usize> + '_ {
-        self.needs.iter().chain(&self.after).copied()
-    }
-
     /// What the gate would do, in one line (`--dry-run`).
     pub fn describe(&self) -> String {
         match &self.action {
@@ -140,14 +134,28 @@ impl Plan {
         })
     }
 
-    /// Step indices in an order that runs every gate after its needs and
-    /// its `after` gates (config order where they leave a choice).
+    /// Indices into `steps` of every gate step `index` starts after: its
+    /// needs, its `after` gates, then the needs of the services it uses.
+    pub fn waits_for(&self, index: usize) -> Vec<usize> {
+        let step = &self.steps[index];
+        let services = step.services.iter().map(|&s| &self.services[s]);
+        let mut gates: Vec<usize> = step.needs.iter().chain(&step.after).copied().collect();
+        for need in services.flat_map(|service| &service.needs) {
+            if !gates.contains(need) {
+                gates.push(*need);
+            }
+        }
+        gates
+    }
+
+    /// Step indices in an order that runs every gate after what it waits
+    /// for (config order where that leaves a choice).
     pub fn order(&self) -> Vec<usize> {
         let mut done = vec![false; self.steps.len()];
         let mut order = Vec::with_capacity(self.steps.len());
         while order.len() < self.steps.len() {
             let next = (0..self.steps.len())
-                .find(|&i| !done[i] && self.steps[i].waits_for().all(|n| done[n]))
+                .find(|&i| !done[i] && self.waits_for(i).iter().all(|&n| done[n]))
                 .expect("config validation rules out cycles");
             done[next] = true;
             order.push(next);

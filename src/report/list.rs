@@ -60,7 +60,7 @@ pub fn human(gates: &[&Gate], services: &[Service]) -> String {
         .iter()
         .filter_map(|service| {
             let users = users(gates.iter().copied(), &service.id);
-            (!users.is_empty()).then(|| (service.id.as_str(), format!("`{}`", service.run.text())))
+            (!users.is_empty()).then(|| (service.id.as_str(), format!("`{}`", service.run)))
         })
         .collect();
     text.push_str(&services_block(&used, |id| {
@@ -122,8 +122,9 @@ pub fn dry_run(plan: &Plan) -> String {
     for (position, index) in plan.order().into_iter().enumerate() {
         let step = &plan.steps[index];
         let what = step.describe();
-        let waits_for: Vec<&str> = step
-            .waits_for()
+        let waits_for: Vec<&str> = plan
+            .waits_for(index)
+            .into_iter()
             .map(|gate| plan.steps[gate].gate.id.as_str())
             .collect();
         let after = match waits_for.is_empty() {

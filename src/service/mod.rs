@@ -54,16 +54,27 @@ pub struct Service {
     pub id: String,
     /// Where its table header names it.
     pub span: Span,
-    pub run: Template<String>,
+    /// As written: like a gate's `run`, never interpolated (the shell
+    /// expands `$VAR` from its environment), so no value is spliced into
+    /// shell code.
+    pub run: String,
     pub cwd: Option<Template<String>>,
     pub env: Vec<EnvVar>,
     /// Gates that must pass before it starts.
     pub needs: Vec<String>,
     /// `None`: ready as soon as it has started.
     pub ready: Option<Ready>,
-    pub ready_timeout: Duration,
+    pub ready_timeout: ReadyTimeout,
     pub stop_signal: i32,
     pub reuse: bool,
+}
+
+/// `ready_timeout`, and how it is written, for the reason that names it
+/// (`not ready after 60s`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadyTimeout {
+    pub duration: Duration,
+    pub text: String,
 }
 
 /// A service as one run starts it: its strings resolved, its needs and the
@@ -79,7 +90,7 @@ pub struct PlannedService {
     /// The selected gates that list it in `services`.
     pub users: Vec<usize>,
     pub ready: Option<ReadyProbe>,
-    pub ready_timeout: Duration,
+    pub ready_timeout: ReadyTimeout,
     pub stop_signal: i32,
     pub reuse: bool,
 }
@@ -119,7 +130,7 @@ impl Raw {
         Ok(Service {
             id: id.get_ref().clone(),
             span: id.span(),
-            run: Template::load(source, &self.run)?,
+            run: self.run.get_ref().clone(),
             cwd: Template::optional(source, self.cwd.as_ref())?,
             env: values::env_vars(source, &self.env)?,
             needs: self
@@ -129,8 +140,14 @@ impl Raw {
                 .collect::<Result<_, _>>()?,
             ready,
             ready_timeout: match &self.ready_timeout {
-                Some(timeout) => template::parse::<Timeout>(source, timeout)?.0,
-                None => DEFAULT_READY_TIMEOUT,
+                Some(timeout) => ReadyTimeout {
+                    duration: template::parse::<Timeout>(source, timeout)?.0,
+                    text: timeout.get_ref().clone(),
+                },
+                None => ReadyTimeout {
+                    duration: DEFAULT_READY_TIMEOUT,
+                    text: "30s".to_owned(),
+                },
             },
             stop_signal: match &self.stop_signal {
                 Some(signal) => values::choice(source, "stop_signal", signal, &SIGNALS)?,
@@ -154,7 +171,7 @@ impl Service {
     ) -> Result<PlannedService, Error> {
         Ok(PlannedService {
             id: self.id.clone(),
-            run: resolver.value(&self.run)?,
+            run: self.run.clone(),
             cwd: match &self.cwd {
                 Some(cwd) => dir.join(resolver.value(cwd)?),
                 None => dir.to_path_buf(),
@@ -163,7 +180,7 @@ impl Service {
             needs,
             users,
             ready: self.ready.as_ref().map(|r| r.plan(resolver)).transpose()?,
-            ready_timeout: self.ready_timeout,
+            ready_timeout: self.ready_timeout.clone(),
             stop_signal: self.stop_signal,
             reuse: self.reuse,
         })
@@ -195,9 +212,9 @@ mod tests {
         let config = valid(&format!("[services.api]\nrun = \"serve\"\n{GATES}"));
         let service = &config.services[0];
         assert_eq!(service.id, "api");
-        assert_eq!(service.run.text(), "serve");
+        assert_eq!(service.run, "serve");
         assert!(service.ready.is_none() && service.needs.is_empty() && !service.reuse);
-        assert_eq!(service.ready_timeout, Duration::from_secs(30));
+        assert_eq!(service.ready_timeout.duration, Duration::from_secs(30));
         assert_eq!(service.stop_signal, libc::SIGTERM);
     }
 
@@ -215,7 +232,8 @@ mod tests {
         assert_eq!(service.cwd.as_ref().map(|c| c.text()), Some("backend"));
         assert_eq!(service.env[0].name, "ENVIRONMENT");
         assert_eq!(service.needs, ["migrate"]);
-        assert_eq!(service.ready_timeout, Duration::from_secs(60));
+        assert_eq!(service.ready_timeout.duration, Duration::from_secs(60));
+        assert_eq!(service.ready_timeout.text, "1m");
         assert_eq!(service.stop_signal, libc::SIGINT);
         assert!(service.reuse);
         assert_eq!(config.gates[1].services, ["api"]);

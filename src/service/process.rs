@@ -17,7 +17,6 @@ use tokio::time::Instant;
 use super::PlannedService;
 use super::ready::ReadyProbe;
 use crate::check::Resources;
-use crate::config::format_duration;
 use crate::event::{Event, ServiceResult, ServiceStatus};
 use crate::exec::leftovers::{self, Tag};
 use crate::exec::output::{LineSplitter, Tail};
@@ -55,8 +54,8 @@ pub async fn run(
         events,
         started: Instant::now(),
     };
-    let result = match reusable(&service, &context).await {
-        true => {
+    let result = match before_start(&service, &context).await {
+        Before::Reuse => {
             announce.ready(true).await;
             held(&mut release, &mut context.stop).await;
             ServiceResult {
@@ -66,7 +65,13 @@ pub async fn run(
                 output: String::new(),
             }
         }
-        false => {
+        Before::Taken(reason) => ServiceResult {
+            status: ServiceStatus::Failed,
+            ready_ms: None,
+            reason: Some(context.redactor.redact(&reason)),
+            output: String::new(),
+        },
+        Before::Start => {
             let mut running = Running::start(&service, &context);
             running
                 .supervise(&service, &mut context, &mut release, &announce)
@@ -101,11 +106,30 @@ impl Announce {
     }
 }
 
-/// `reuse = true` and its `ready` check holds already.
-async fn reusable(service: &PlannedService, context: &ServiceContext) -> bool {
-    match (&service.ready, service.reuse) {
-        (Some(ready), true) => ready.holds(&context.resources).await,
-        _ => false,
+/// What to do before starting a service.
+enum Before {
+    Start,
+    /// `reuse = true`, and its `ready` check holds already.
+    Reuse,
+    /// Its `ready` check holds already, without `reuse`: something else
+    /// answers there, and would be probed in the service's place.
+    Taken(String),
+}
+
+/// Asks `ready` (http or tcp) once before anything is started.
+async fn before_start(service: &PlannedService, context: &ServiceContext) -> Before {
+    let Some(ready) = service.ready.as_ref().filter(|ready| ready.can_probe()) else {
+        return Before::Start;
+    };
+    match (ready.holds(&context.resources).await, service.reuse) {
+        (false, _) => Before::Start,
+        (true, true) => Before::Reuse,
+        (true, false) => Before::Taken(format!(
+            "service {}: {} already answers before gate started it; stop what runs \
+             there, or set reuse = true to use it",
+            service.id,
+            ready.describe()
+        )),
     }
 }
 
@@ -130,7 +154,14 @@ impl Running {
     fn start(service: &PlannedService, context: &ServiceContext) -> Running {
         let output = Arc::new(Mutex::new(Tail::new(context.output_lines)));
         let (matched, logged) = watch::channel(false);
-        let child = spawn(service, context).map(|(child, reader)| {
+        let child = match service.cwd.is_dir() {
+            true => spawn(service, context),
+            false => Err(io::Error::other(format!(
+                "working directory \"{}\" does not exist",
+                service.cwd.display()
+            ))),
+        };
+        let child = child.map(|(child, reader)| {
             let pattern = match &service.ready {
                 Some(ReadyProbe::Log(pattern)) => Some(pattern.clone()),
                 _ => None,
@@ -163,7 +194,7 @@ impl Running {
             }
         };
         let pgid = child.id().map_or(0, |pid| pid as i32);
-        let deadline = Instant::now() + service.ready_timeout;
+        let deadline = Instant::now() + service.ready_timeout.duration;
         let ready = ready(service.ready.as_ref(), &context.resources, &mut self.logged);
         let before_ready = tokio::select! {
             () = ready => None,
@@ -173,7 +204,7 @@ impl Running {
             )),
             () = tokio::time::sleep_until(deadline) => Some(format!(
                 "service {id} not ready after {}",
-                format_duration(service.ready_timeout)
+                service.ready_timeout.text
             )),
             () = held(release, &mut context.stop) => Some(format!(
                 "service {id} was stopped before it was ready"

@@ -120,6 +120,12 @@ impl ReadyProbe {
         }
     }
 
+    /// True for `http` and `tcp`, which can be asked at any time; `log`
+    /// only holds for a service gate started.
+    pub fn can_probe(&self) -> bool {
+        !matches!(self, ReadyProbe::Log(_))
+    }
+
     /// Whether the service answers now (`http`, `tcp`); `log` is matched on
     /// the output as it comes, so it never holds here.
     pub async fn holds(&self, resources: &Resources) -> bool {
@@ -131,9 +137,10 @@ impl ReadyProbe {
     }
 }
 
-/// Any answer below 500, certificate unchecked (ready is not a TLS check).
+/// Any answer below 500, certificate unchecked (ready is not a TLS check),
+/// never through a proxy.
 async fn http_answers(url: &HttpUrl, resources: &Resources) -> bool {
-    let Ok(client) = resources.http.get(false, true) else {
+    let Ok(client) = resources.http.local() else {
         return false;
     };
     let request = client.get(url.url.clone()).timeout(PROBE_TIMEOUT).send();

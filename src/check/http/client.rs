@@ -74,6 +74,9 @@ pub fn without_password(url: &Url) -> String {
 #[derive(Debug, Default)]
 pub struct Clients {
     clients: [OnceLock<Result<Client, String>>; 4],
+    /// For asking whether a local service is up: no proxy, no redirects,
+    /// certificates unchecked.
+    local: OnceLock<Result<Client, String>>,
 }
 
 impl Clients {
@@ -86,9 +89,23 @@ impl Clients {
             .as_ref()
             .map_err(Clone::clone)
     }
+
+    /// The client that asks a service gate started whether it is ready: it
+    /// never goes through `HTTP_PROXY`, whose answer would stand for the
+    /// service's.
+    pub fn local(&self) -> Result<&Client, String> {
+        self.local
+            .get_or_init(|| finish(builder(false, true).no_proxy()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
 }
 
 fn build(follow_redirects: bool, insecure: bool) -> Result<Client, String> {
+    finish(builder(follow_redirects, insecure))
+}
+
+fn builder(follow_redirects: bool, insecure: bool) -> reqwest::ClientBuilder {
     let redirects = match follow_redirects {
         true => reqwest::redirect::Policy::limited(MAX_REDIRECTS),
         false => reqwest::redirect::Policy::none(),
@@ -97,6 +114,10 @@ fn build(follow_redirects: bool, insecure: bool) -> Result<Client, String> {
         .redirect(redirects)
         .danger_accept_invalid_certs(insecure)
         .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
+}
+
+fn finish(builder: reqwest::ClientBuilder) -> Result<Client, String> {
+    builder
         .build()
         .map_err(|e| format!("cannot set up the HTTP client: {}", e.without_url()))
 }
