@@ -337,6 +337,51 @@ fn reuse_takes_a_server_already_up_and_starts_nothing() {
     assert!(server.hits("/health") >= 2);
 }
 
+/// Without `reuse`, a server already answering where the service should
+/// is not the service: probing it would pass gates against the wrong one.
+#[test]
+fn without_reuse_a_port_someone_else_answers_fails_the_service() {
+    let server = HttpServer::new()
+        .route("/health", Response::ok("stale"))
+        .start();
+    let config = format!(
+        "[services.api]\nrun = \"touch started; sleep 30\"\nready = {{ http = \"{url}\" }}\n\
+         [gates.health]\nservices = [\"api\"]\nhttp = {{ url = \"{url}\" }}\n",
+        url = server.url("/health")
+    );
+    let run = run_json(&config, &[], 1);
+    let reason = format!(
+        "service api: {} already answers before gate started it; stop what runs there, \
+         or set reuse = true to use it",
+        server.url("/health")
+    );
+    assert_ended(&run.gate("health"), "error", &reason);
+    assert_eq!(the_service(&run)["status"], "failed");
+    assert!(!run.exists("started"), "the service's run ran");
+    assert_eq!(server.hits("/health"), 1, "only the check before starting");
+}
+
+/// Readiness is asked of the service itself, never of a proxy.
+#[test]
+fn readiness_never_goes_through_a_proxy() {
+    let proxy = HttpServer::new().route("/", Response::status(403)).start();
+    let port = free_port();
+    let config = format!(
+        "[services.api]\nrun = \"touch started; sleep 30\"\nready_timeout = \"1s\"\n\
+         ready = {{ http = \"http://127.0.0.1:{port}/\" }}\n\
+         [gates.uses]\nservices = [\"api\"]\nrun = \"true\"\n"
+    );
+    let run = Test::new()
+        .config(&config)
+        .env("HTTP_PROXY", &proxy.url(""))
+        .env("http_proxy", &proxy.url(""))
+        .args(&["run", "--format", "json"])
+        .run()
+        .code(1);
+    assert_ended(&run.gate("uses"), "error", "service api not ready after 1s");
+    assert_eq!(proxy.requests().len(), 0, "the proxy was asked");
+}
+
 #[test]
 fn reuse_takes_a_port_already_open() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
