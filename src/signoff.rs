@@ -66,6 +66,22 @@ pub struct Store {
     pub records: Vec<Record>,
 }
 
+/// The store as a run reads it: for the commit beside the config, now.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub store: Store,
+    /// `git rev-parse HEAD` beside the config; `None` outside git.
+    pub commit: Option<String>,
+    pub now: SystemTime,
+}
+
+impl Ledger {
+    /// Where `gate` stands for this commit, now.
+    pub fn standing(&self, gate: &str) -> Standing {
+        self.store.standing(gate, self.commit.as_deref(), self.now)
+    }
+}
+
 /// Where a gate stands by the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Standing {
