@@ -245,18 +245,18 @@ fn git_user_name(dir: &Path) -> Result<String, Error> {
         })
 }
 
-/// `signed off team-notified by Ana for commit 1a2b3c4 (until ...)`, a line a gate.
+/// `signed off team-notified by Ana for commit 1a2b3c4, until ...`, a line a gate.
 fn signed_off(ids: &[String], signature: &Signature) -> String {
     let commit = match &signature.commit {
-        Some(commit) => format!("commit {}", signoff::short(commit)),
-        None => "no commit (outside git)".to_owned(),
+        Some(commit) => format!("for commit {}", signoff::short(commit)),
+        None => "outside git".to_owned(),
     };
     let until = match &signature.expires {
         Some(expires) => format!(", until {expires}"),
         None => String::new(),
     };
     ids.iter()
-        .map(|id| format!("signed off {id} by {} for {commit}{until}\n", signature.by))
+        .map(|id| format!("signed off {id} by {} {commit}{until}\n", signature.by))
         .collect()
 }
 
