@@ -3,17 +3,20 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::check::Resources;
 use crate::cli::{
-    Cli, ColorChoice, Command, Format, ListArgs, MergeArgs, OutputArgs, RunArgs, SelectArgs,
+    AckArgs, Cli, ColorChoice, Command, Format, ListArgs, MergeArgs, OutputArgs, RunArgs,
+    SelectArgs,
 };
 use crate::config::{self, Config};
 use crate::error::{EXIT_PASS, Error};
 use crate::event::Event;
 use crate::exec;
 use crate::plan::{self, Environment, Options, Selection};
-use crate::report::{self, Report, github, human, junit, markdown};
+use crate::report::{self, Report, github, human, junit, markdown, origin};
+use crate::signoff::{self, Ledger, Record, Signature};
 use crate::{init, notify};
 
 /// Runs the command `cli` asks for; returns the exit code.
@@ -23,12 +26,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Init(args) => return init::write(args),
         Command::Merge(args) => return merge(args, cli.config.as_deref()),
         Command::Completions { shell } => return completions(*shell),
-        Command::Run(_) | Command::List(_) | Command::Check => {}
+        Command::Run(_) | Command::List(_) | Command::Check | Command::Ack(_) => {}
     }
     let config = load(cli.config.as_deref())?;
     match &cli.command {
         Command::Run(args) => run_gates(&config, args),
         Command::List(args) => list(&config, args),
+        Command::Ack(args) => ack(&config, args),
         _ => check(&config),
     }
 }
@@ -74,6 +78,7 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         jobs: args.jobs.map(|j| j as usize),
         fail_fast: args.fail_fast(),
         partition: args.partition.map(|p| (p.index, p.count)),
+        signoffs: Some(ledger(config)?),
     };
     let environment: Environment = std::env::vars().collect();
     let plan = plan::build(config, &options, &environment)
@@ -152,6 +157,107 @@ fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
     github::report(&report, args.output.format == Format::Json);
     files.write(&report)?;
     Ok(report::exit_code(&report, false))
+}
+
+/// The sign-offs on record beside `config`, for its commit, now.
+fn ledger(config: &Config) -> Result<Ledger, Error> {
+    Ok(Ledger {
+        store: signoff::read(&signoff::path(config.source.dir()))?,
+        commit: origin::commit(&config.source.path),
+        now: SystemTime::now(),
+    })
+}
+
+/// `gate ack`: records a sign-off of each gate in the store beside the
+/// config and, with `--report`, marks them passed in that report (and the
+/// reports rendered from it) without running anything.
+fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
+    plan::check_acks(config, &args.gates, "gate ack")?;
+    let environment: Environment = std::env::vars().collect();
+    let redactor = plan::error_redactor(config, &environment);
+    let by = match &args.by {
+        Some(by) => by.clone(),
+        None => git_user_name(config.source.dir())?,
+    };
+    let commit = origin::commit(&config.source.path);
+    let signature = Signature::new(
+        by,
+        args.note.clone(),
+        commit,
+        SystemTime::now(),
+        args.expires,
+    );
+    // The report first: it must be one, and hold the gates, before anything is written.
+    let masked = signature.masked(&redactor);
+    let require_manual = config.settings.require_manual;
+    let signed = args
+        .report
+        .as_deref()
+        .map(|path| signed_report(path, &args.gates, &masked, require_manual))
+        .transpose()?;
+    let path = signoff::path(config.source.dir());
+    let mut store = signoff::read(&path)?;
+    store.records.extend(args.gates.iter().map(|id| Record {
+        gate: id.clone(),
+        signature: signature.clone(),
+    }));
+    signoff::write(&path, &store)?;
+    report::print(&redactor.redact(&signed_off(&args.gates, &signature)));
+    if let Some(report) = signed {
+        ReportFiles::create(&args.outputs())?.write(&report)?;
+        report::print(&format!("report: {}\n", report.counts_summary()));
+    }
+    Ok(EXIT_PASS)
+}
+
+/// The JSON report at `path` with the gates `ids` passed by `signature`.
+fn signed_report(
+    path: &Path,
+    ids: &[String],
+    signature: &Signature,
+    require_manual: bool,
+) -> Result<Report, Error> {
+    let mut report = Report::read(path, "sign off in")?;
+    for id in ids {
+        report
+            .sign_off(id, signature.clone(), require_manual)
+            .map_err(|message| Error::usage(format!("{}: {message}", path.display()), None))?;
+    }
+    Ok(report)
+}
+
+/// `git config user.name` in `dir`: who signs off when `--by` is not given.
+fn git_user_name(dir: &Path) -> Result<String, Error> {
+    duct::cmd!("git", "config", "user.name")
+        .dir(dir)
+        .stdin_null()
+        .stderr_null()
+        .unchecked()
+        .read()
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| {
+            Error::usage(
+                "no name to sign off with: `git config user.name` is not set",
+                Some("say who confirms with --by NAME".to_owned()),
+            )
+        })
+}
+
+/// `signed off team-notified by Ana for commit 1a2b3c4, until ...`, a line a gate.
+fn signed_off(ids: &[String], signature: &Signature) -> String {
+    let commit = match &signature.commit {
+        Some(commit) => format!("for commit {}", signoff::short(commit)),
+        None => "outside git".to_owned(),
+    };
+    let until = match &signature.expires {
+        Some(expires) => format!(", until {expires}"),
+        None => String::new(),
+    };
+    ids.iter()
+        .map(|id| format!("signed off {id} by {} {commit}{until}\n", signature.by))
+        .collect()
 }
 
 /// `gate completions SHELL`.

@@ -1,8 +1,11 @@
 //! The command line: the commands and flags of gate, parsed by clap.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{Delay, Parse};
 
 /// An automated pre-deploy gate: runs the machine-checkable items of a
 /// deployment checklist declared in gates.toml.
@@ -34,6 +37,8 @@ pub enum Command {
     Init(InitArgs),
     /// Combine the JSON reports of sharded runs into one report and exit code
     Merge(MergeArgs),
+    /// Sign off manual gates: record who confirmed them, when, for which commit
+    Ack(AckArgs),
     /// Print shell completions
     Completions {
         /// The shell to complete for
@@ -75,6 +80,61 @@ pub struct MergeArgs {
     /// Show only what did not pass, and the summary
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `gate ack`.
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// The manual gates to sign off
+    #[arg(value_name = "GATE_ID", required = true)]
+    pub gates: Vec<String>,
+
+    /// Who confirms them (default: git config user.name)
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+
+    /// A note kept with the sign-off
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+
+    /// How long the sign-off holds, like 7d or 12h (default: as long as the commit)
+    #[arg(long, value_name = "DURATION", value_parser = expiry)]
+    pub expires: Option<Duration>,
+
+    /// Also mark the gates passed in this JSON report, without running anything
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// With --report: also write a JUnit XML report of it to FILE
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub junit: Option<PathBuf>,
+
+    /// With --report: also write the Markdown sign-off checklist of it to FILE
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub markdown: Option<PathBuf>,
+}
+
+impl AckArgs {
+    /// The reports to write: the JSON report rewritten in place, and the
+    /// files rendered from it.
+    pub fn outputs(&self) -> OutputArgs {
+        OutputArgs {
+            format: Format::Human,
+            json: self.report.clone(),
+            junit: self.junit.clone(),
+            markdown: self.markdown.clone(),
+        }
+    }
+}
+
+/// `--expires`: a duration as the config writes them, greater than zero.
+fn expiry(text: &str) -> Result<Duration, String> {
+    match Delay::parse(text)?.0 {
+        Duration::ZERO => Err("a sign-off that expires at once never holds: \
+                               give a duration greater than zero, like 7d"
+            .to_owned()),
+        duration => Ok(duration),
+    }
 }
 
 /// `gate init`.

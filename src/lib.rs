@@ -17,6 +17,7 @@ pub mod plan;
 pub mod redact;
 pub mod report;
 pub mod service;
+pub mod signoff;
 
 use clap::Parser;
 

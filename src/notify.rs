@@ -329,6 +329,7 @@ mod tests {
             failures: Vec::new(),
             stats: None,
             output: String::new(),
+            signoff: None,
         }
     }
 
@@ -344,6 +345,7 @@ mod tests {
             counts: crate::report::model::counts(&gates),
             gates,
             services: Vec::new(),
+            signoff_fields: Default::default(),
         }
     }
 

@@ -1,10 +1,16 @@
 //! Durations in the config: an integer and a unit, combinable (`250ms`,
-//! `30s`, `5m`, `1h`, `1m30s`).
+//! `30s`, `5m`, `1h`, `7d`, `1m30s`).
 
 use std::time::Duration;
 
 /// The units, longest first so `ms` is not read as `m` followed by `s`.
-const UNITS: [(&str, u64); 4] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)];
+const UNITS: [(&str, u64); 5] = [
+    ("ms", 1),
+    ("s", 1_000),
+    ("m", 60_000),
+    ("h", 3_600_000),
+    ("d", 86_400_000),
+];
 
 /// Parses `text` as one or more `<integer><unit>` parts; `None` when it is
 /// not one (including on overflow).
@@ -54,6 +60,7 @@ mod tests {
         assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_duration("0s"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86_400)));
     }
 
     #[test]
@@ -61,12 +68,16 @@ mod tests {
         assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
         assert_eq!(parse_duration("1s500ms"), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_duration("1d12h"),
+            Some(Duration::from_secs(36 * 3600))
+        );
     }
 
     #[test]
     fn rejects_anything_else() {
         for bad in [
-            "", "5", "s", "5 mins", "5min", " 5s", "5s ", "1.5s", "-1s", "5d", "m5",
+            "", "5", "s", "5 mins", "5min", " 5s", "5s ", "1.5s", "-1s", "5D", "m5",
         ] {
             assert_eq!(parse_duration(bad), None, "{bad:?}");
         }
@@ -74,7 +85,9 @@ mod tests {
 
     #[test]
     fn formats_as_written_in_a_config() {
-        for text in ["0s", "500ms", "5s", "1m30s", "1h", "2h5m", "1s500ms"] {
+        for text in [
+            "0s", "500ms", "5s", "1m30s", "1h", "2h5m", "1s500ms", "7d", "1d1h",
+        ] {
             assert_eq!(format_duration(parse_duration(text).unwrap()), text);
         }
     }

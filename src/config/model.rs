@@ -59,6 +59,9 @@ pub struct Config {
     pub services: Vec<Service>,
     /// `[gates.*]`, in file order.
     pub gates: Vec<Gate>,
+    /// `[signoff] fields`: label and value of each line of the Markdown
+    /// report's sign-off block, in file order; values not yet interpolated.
+    pub signoff_fields: Vec<EnvVar>,
 }
 
 /// `[settings]`, with defaults filled in.
@@ -130,7 +133,7 @@ pub struct Profile {
     pub overrides: Overrides,
 }
 
-/// One `NAME = "value"` of `[env]` or of a gate's `env`.
+/// One `NAME = "value"` of `[env]`, of a gate's `env` or of `[signoff] fields`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnvVar {
     pub name: String,

@@ -33,6 +33,17 @@ pub struct RawConfig {
     pub services: IndexMap<SpannedString, crate::service::Raw>,
     #[serde(default)]
     pub gates: IndexMap<SpannedString, RawGate>,
+    #[serde(default)]
+    pub signoff: RawSignoff,
+}
+
+/// `[signoff]`: the Markdown report's sign-off block.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSignoff {
+    /// `"Deployed by" = "${USER}"`: label and value, in file order.
+    #[serde(default)]
+    pub fields: RawEnv,
 }
 
 /// `[settings]`.

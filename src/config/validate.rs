@@ -19,6 +19,7 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
     check_version(&source, raw.version.as_ref())?;
     let settings = settings::settings(&source, &raw.settings)?;
     let env = values::env_vars(&source, &raw.env)?;
+    let signoff_fields = values::env_vars(&source, &raw.signoff.fields)?;
     let gate_ids: Vec<&str> = raw.gates.keys().map(|id| id.get_ref().as_str()).collect();
     for id in raw.services.keys() {
         gates::check_id(&source, "service", id)?;
@@ -35,6 +36,7 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
         profiles,
         services,
         gates,
+        signoff_fields,
     })
 }
 
@@ -224,7 +226,7 @@ mod tests {
         assert_invalid(
             "title = \"x\"\n",
             "unknown key `title` (expected one of `version`, `settings`, `env`, `profiles`, \
-             `services`, `gates`)",
+             `services`, `gates`, `signoff`)",
             1,
             1,
         );

@@ -17,11 +17,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::check::{Action, manual};
+use crate::check::Action;
+use crate::check::manual::{self, Confirmation};
 use crate::config::{Config, EnvVar, Gate, Overrides, Settings, Source, interpolate};
 use crate::error::Error;
 use crate::redact::Redactor;
 use crate::service::PlannedService;
+use crate::signoff::{Ledger, Standing};
 
 pub use resolve::{Later, Resolver};
 pub use select::{Selection, check_acks};
@@ -38,6 +40,8 @@ pub struct Options {
     pub fail_fast: Option<bool>,
     /// Shard `(K, N)` of a partitioned run, 1-based.
     pub partition: Option<(usize, usize)>,
+    /// The sign-offs on record; `None`: none are consulted.
+    pub signoffs: Option<Ledger>,
 }
 
 /// The gates to run and how.
@@ -59,6 +63,8 @@ pub struct Plan {
     pub environment: Environment,
     /// The services the selected gates use, in config order.
     pub services: Vec<Arc<PlannedService>>,
+    /// `[signoff] fields`, interpolated: the Markdown sign-off block's lines.
+    pub signoff_fields: Vec<(String, String)>,
 }
 
 /// One selected gate, ready to execute.
@@ -79,8 +85,8 @@ pub struct Step {
     pub cwd: PathBuf,
     /// The gate's timeout (its own, else the settings').
     pub timeout: Duration,
-    /// A manual gate confirmed with `--ack`.
-    pub acked: bool,
+    /// How a manual gate is confirmed (for other gates: not at all).
+    pub confirmation: Confirmation,
     /// A gate it needs captures values: it is planned again with them
     /// when it starts ([`Plan::replan`]).
     pub replan: bool,
@@ -93,7 +99,7 @@ impl Step {
     pub fn describe(&self) -> String {
         match &self.action {
             Action::Probe(probe) => probe.describe(),
-            Action::Manual => manual::describe(self.acked),
+            Action::Manual => manual::describe(&self.confirmation),
         }
     }
 
@@ -166,7 +172,7 @@ impl Plan {
 
 /// Builds the plan for `config` as `options` ask, reading variables from `environment`.
 pub fn build(config: &Config, options: &Options, environment: &Environment) -> Result<Plan, Error> {
-    check_acks(config, &options.acks)?;
+    check_acks(config, &options.acks, "--ack")?;
     let selected = options.selection.resolve(config)?;
     let selected = match options.partition {
         Some((index, count)) => partition::shard(config, &selected, index, count),
@@ -190,6 +196,14 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         })
         .collect::<Result<Vec<_>, Error>>()?;
     let services = plan_services(config, &selected, (&global_env, environment))?;
+    let signoff_fields = interpolate_env(
+        &config.source,
+        &config.signoff_fields,
+        environment,
+        &global_env,
+        Some("[signoff] fields"),
+        None,
+    )?;
     let steps = with_services(steps, &services);
     let concurrency = settings.concurrency.unwrap_or_else(default_concurrency);
     let set_vars = steps
@@ -210,6 +224,7 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         source: config.source.clone(),
         environment: environment.clone(),
         services,
+        signoff_fields,
     })
 }
 
@@ -379,7 +394,7 @@ impl StepContext<'_> {
             env: resolved.env,
             cwd: resolved.cwd,
             timeout: gate.timeout.unwrap_or(settings.timeout),
-            acked: options.acks.contains(&gate.id),
+            confirmation: confirmation(gate, options),
             replan: !self.later.is_empty(),
             services: Vec::new(),
         })
@@ -392,6 +407,15 @@ impl StepContext<'_> {
             .filter_map(|id| position_in(self.config, self.selected, id))
             .collect()
     }
+}
+
+/// How `gate` is confirmed: by a sign-off on record or by `--ack`.
+fn confirmation(gate: &Gate, options: &Options) -> Confirmation {
+    let standing = options
+        .signoffs
+        .as_ref()
+        .map_or(Standing::Unsigned, |ledger| ledger.standing(&gate.id));
+    Confirmation::of(options.acks.contains(&gate.id), standing)
 }
 
 /// A gate's values, resolved.

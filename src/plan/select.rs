@@ -80,8 +80,9 @@ impl Selection {
     }
 }
 
-/// Checks that every `--ack` names a manual gate of the config.
-pub fn check_acks(config: &Config, acks: &[String]) -> Result<(), Error> {
+/// Checks that every id in `acks` names a manual gate of the config;
+/// `given` says where they were given (`--ack`, `gate ack`).
+pub fn check_acks(config: &Config, acks: &[String], given: &str) -> Result<(), Error> {
     let manual: Vec<&str> = config
         .gates
         .iter()
@@ -91,7 +92,7 @@ pub fn check_acks(config: &Config, acks: &[String]) -> Result<(), Error> {
     for ack in acks {
         if config.gates.iter().any(|g| &g.id == ack && !g.is_manual()) {
             return Err(Error::usage(
-                format!("--ack `{ack}`: gate `{ack}` is not a manual gate"),
+                format!("{given} `{ack}`: gate `{ack}` is not a manual gate"),
                 None,
             ));
         }

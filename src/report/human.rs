@@ -12,6 +12,7 @@ use super::{GateRecord, Outcome, Report, by_section, print, style};
 use crate::config::Severity;
 use crate::event::{Event, GateResult, ServiceResult, ServiceStatus, Status};
 use crate::plan::Plan;
+use crate::signoff::Signature;
 
 /// How much the human report shows while gates run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -185,12 +186,22 @@ fn write_gate(out: &mut impl Write, gate: &GateRecord, width: usize) -> io::Resu
     if let Some(reason) = &gate.reason {
         write_reason(out, gate, reason)?;
     }
+    if let Some(signature) = &gate.signoff {
+        writeln!(out, "      {}", signed_off(signature).dimmed())?;
+    }
     if gate.status != Status::Passed {
         for line in gate.output.lines() {
             writeln!(out, "      {} {line}", "│".dimmed())?;
         }
     }
     Ok(())
+}
+
+/// `signed off by Ana at 2026-12-02T16:50:00Z (posted in #deploys)`.
+fn signed_off(signature: &Signature) -> String {
+    let note = signature.note.as_deref().map(|note| format!(" ({note})"));
+    let (by, at) = (&signature.by, &signature.at);
+    format!("signed off by {by} at {at}{}", note.unwrap_or_default())
 }
 
 /// The reason of a gate that did not pass: each failed expectation on a

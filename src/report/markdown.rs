@@ -1,5 +1,7 @@
 //! The Markdown report (`--markdown FILE`): the deployment checklist as a
-//! person signs it off, with when, where and on which commit it ran.
+//! person signs it off, with when, where and on which commit it ran, and
+//! the sign-off block at its end: `[signoff] fields`, who verified what,
+//! the date and the commit.
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,10 +9,12 @@ use std::time::Duration;
 use super::{GateRecord, Outcome, Report, by_section, origin, style};
 use crate::config::Severity;
 use crate::event::Status;
+use crate::signoff::Signature;
 
 /// `report` as a Markdown checklist.
 pub fn render(report: &Report) -> String {
-    let mut text = header(report);
+    let commit = origin::commit(Path::new(&report.config));
+    let mut text = header(report, commit.as_deref());
     let gates: Vec<&GateRecord> = report.gates.iter().collect();
     for (section, gates) in by_section(gates, |g| g.gate.section.as_deref()) {
         text.push_str(&format!("\n## {}\n\n", escape(section.unwrap_or("Gates"))));
@@ -18,10 +22,50 @@ pub fn render(report: &Report) -> String {
             text.push_str(&item(gate));
         }
     }
+    text.push_str(&sign_off_block(report, commit.as_deref()));
     text
 }
 
-fn header(report: &Report) -> String {
+/// What a person signs under, as a checklist ends: the `[signoff] fields`,
+/// who verified the manual gates, the date and the commit; a blank to fill
+/// in where no one has signed off yet.
+fn sign_off_block(report: &Report, commit: Option<&str>) -> String {
+    const BLANK: &str = "_______________";
+    let verified: Vec<String> = report
+        .gates
+        .iter()
+        .filter_map(|gate| Some(verified_by(&gate.gate.id, gate.signoff.as_ref()?)))
+        .collect();
+    let fields = report
+        .signoff_fields
+        .iter()
+        .map(|(label, value)| (escape(label), escape(value)));
+    let lines = fields.chain([
+        (
+            "Verified by".to_owned(),
+            match verified.is_empty() {
+                true => BLANK.to_owned(),
+                false => verified.join("; "),
+            },
+        ),
+        ("Date".to_owned(), report.started_at.clone()),
+        (
+            "Commit".to_owned(),
+            commit.map_or_else(|| BLANK.to_owned(), code),
+        ),
+    ]);
+    let lines: String = lines
+        .map(|(label, value)| format!("**{label}**: {value}  \n"))
+        .collect();
+    format!("\n---\n\n{lines}")
+}
+
+/// `Ana (`team-notified`, 2026-12-02T16:50:00Z)`.
+fn verified_by(id: &str, signature: &Signature) -> String {
+    format!("{} (`{id}`, {})", escape(&signature.by), signature.at)
+}
+
+fn header(report: &Report, commit: Option<&str>) -> String {
     let verdict = match report.outcome {
         Outcome::Pass => "PASS",
         Outcome::Fail => "FAIL",
@@ -30,8 +74,7 @@ fn header(report: &Report) -> String {
         ("Date", report.started_at.clone()),
         (
             "Commit",
-            origin::commit(Path::new(&report.config))
-                .unwrap_or_else(|| "(not a git repository)".into()),
+            commit.map_or_else(|| "(not a git repository)".into(), str::to_owned),
         ),
         ("Host", origin::host().unwrap_or_else(|| "(unknown)".into())),
         ("Config", code(&report.config)),
@@ -51,7 +94,7 @@ fn header(report: &Report) -> String {
 }
 
 /// `- [x] Name (`id`): passed in 1.20s`, `- [ ] ...: **failed** in 3ms: exit status 1`,
-/// `- [ ] Team notified (`team-notified`): **pending**: confirm, then `gate run --ack team-notified``
+/// `- [ ] Team notified (`team-notified`): **pending**: `awaiting sign-off ...`; confirm, then `gate ack team-notified``
 fn item(gate: &GateRecord) -> String {
     let done = if gate.status == Status::Passed {
         "x"
@@ -69,8 +112,11 @@ fn item(gate: &GateRecord) -> String {
     };
     let outcome = match (gate.gate.kind.as_str(), gate.status) {
         // Manual gates are the sign-off items: say how they were, or are to be, confirmed.
-        ("manual", Status::Passed) => format!("confirmed with `--ack {id}`"),
-        ("manual", Status::Pending) => format!("**pending**: confirm, then `gate run --ack {id}`"),
+        ("manual", Status::Passed) => match &gate.signoff {
+            Some(signature) => signed_off(signature),
+            None => format!("confirmed with `--ack {id}`"),
+        },
+        ("manual", Status::Pending) => pending(id, gate.reason.as_deref()),
         (_, status) => {
             let status = match status {
                 Status::Passed => "passed".to_owned(),
@@ -85,6 +131,30 @@ fn item(gate: &GateRecord) -> String {
         }
     };
     format!("- [{done}] {label}{warn}: {outcome}\n")
+}
+
+/// `signed off by Ana at 2026-12-02T16:50:00Z: posted in #deploys`.
+fn signed_off(signature: &Signature) -> String {
+    let note = signature
+        .note
+        .as_deref()
+        .map(|note| format!(": {}", escape(note)));
+    let by = escape(&signature.by);
+    format!(
+        "signed off by {by} at {}{}",
+        signature.at,
+        note.unwrap_or_default()
+    )
+}
+
+/// Why a manual gate is pending (no sign-off, or why the one on record
+/// does not hold), and how to confirm it.
+fn pending(id: &str, reason: Option<&str>) -> String {
+    let why = reason.map(|r| format!("{}; ", code(r)));
+    format!(
+        "**pending**: {}confirm, then `gate ack {id}`",
+        why.unwrap_or_default()
+    )
 }
 
 /// `text` with Markdown's punctuation escaped, so it shows as written.

@@ -1,7 +1,9 @@
 //! `gate merge`: the JSON reports of a partitioned run's shards joined into
 //! one report of the same schema.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
 
 use super::model::{Outcome, Report, SCHEMA_VERSION, counts, tool};
 use crate::error::Error;
@@ -10,24 +12,9 @@ use crate::error::Error;
 pub fn read_and_merge(paths: &[PathBuf]) -> Result<Report, Error> {
     let reports = paths
         .iter()
-        .map(|path| read(path))
+        .map(|path| Report::read(path, "merge"))
         .collect::<Result<Vec<_>, _>>()?;
     merge(reports).map_err(|message| Error::usage(message, None))
-}
-
-fn read(path: &Path) -> Result<Report, Error> {
-    let problem =
-        |what: String| Error::usage(format!("cannot merge {}: {what}", path.display()), None);
-    let text = std::fs::read_to_string(path).map_err(|e| problem(e.to_string()))?;
-    let report: Report =
-        serde_json::from_str(&text).map_err(|e| problem(format!("not a gate JSON report: {e}")))?;
-    if report.version != SCHEMA_VERSION {
-        return Err(problem(format!(
-            "report version {} (this gate reads version {SCHEMA_VERSION})",
-            report.version
-        )));
-    }
-    Ok(report)
 }
 
 /// One report of all the gates: gates in the order of the shards given and
@@ -72,7 +59,17 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
         counts: counts(&gates),
         gates,
         services: reports.iter().flat_map(|r| r.services.clone()).collect(),
+        signoff_fields: merged_fields(&reports),
     })
+}
+
+/// The shards' `[signoff] fields`, the first shard's value of each.
+fn merged_fields(reports: &[Report]) -> IndexMap<String, String> {
+    let mut fields = IndexMap::new();
+    for (label, value) in reports.iter().flat_map(|r| &r.signoff_fields) {
+        fields.entry(label.clone()).or_insert_with(|| value.clone());
+    }
+    fields
 }
 
 /// Reports of shards (`partition` set) must be all N shards of one run:

@@ -5,12 +5,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Gate, Severity};
+use crate::error::Error;
 use crate::event::{Failure, GateResult, ServiceStatus, Stats, Status};
 use crate::exec::Run;
-use crate::plan::Plan;
+use crate::plan::{Plan, Step};
+use crate::signoff::Signature;
 
 /// Version of the report schema.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -43,6 +46,10 @@ pub struct Report {
     /// The services gate started (or reused) for the gates, in config order.
     #[serde(default)]
     pub services: Vec<ServiceRecord>,
+    /// `[signoff] fields`, interpolated and masked: the lines of the
+    /// Markdown report's sign-off block, in config order.
+    #[serde(default)]
+    pub signoff_fields: IndexMap<String, String>,
 }
 
 /// How a service fared.
@@ -110,10 +117,16 @@ pub struct GateRecord {
     /// Response time statistics of a `load` gate; `null` for the others.
     #[serde(default)]
     pub stats: Option<Stats>,
+    /// The sign-off on record that passed a manual gate; `null` otherwise.
+    #[serde(default)]
+    pub signoff: Option<Signature>,
 }
 
 impl GateRecord {
-    fn of(gate: &Gate, result: &GateResult) -> GateRecord {
+    /// The record of `step`'s `result`; `signoff` is the sign-off that
+    /// passed it, secrets masked.
+    fn of(step: &Step, result: &GateResult, signoff: Option<Signature>) -> GateRecord {
+        let gate = &step.gate;
         GateRecord {
             gate: GateInfo::of(gate),
             status: result.status,
@@ -124,6 +137,7 @@ impl GateRecord {
             failures: result.failures.clone(),
             output: result.output.clone(),
             stats: result.stats,
+            signoff: signoff.filter(|_| result.status == Status::Passed),
         }
     }
 
@@ -146,7 +160,10 @@ impl Report {
             .steps
             .iter()
             .zip(&run.results)
-            .map(|(step, result)| GateRecord::of(&step.gate, result))
+            .map(|(step, result)| {
+                let signoff = step.confirmation.signature();
+                GateRecord::of(step, result, signoff.map(|s| s.masked(&plan.redactor)))
+            })
             .collect();
         let failed = gates
             .iter()
@@ -166,7 +183,53 @@ impl Report {
             counts: counts(&gates),
             gates,
             services: service_records(plan, run),
+            signoff_fields: plan
+                .signoff_fields
+                .iter()
+                .map(|(label, value)| (label.clone(), plan.redactor.redact(value)))
+                .collect(),
         }
+    }
+
+    /// Reads the JSON report at `path`; errors say it could not be read to
+    /// `purpose` (`merge`).
+    pub fn read(path: &Path, purpose: &str) -> Result<Report, Error> {
+        let problem = |what: String| {
+            Error::usage(format!("cannot {purpose} {}: {what}", path.display()), None)
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| problem(e.to_string()))?;
+        let report: Report = serde_json::from_str(&text)
+            .map_err(|e| problem(format!("not a gate JSON report: {e}")))?;
+        if report.version != SCHEMA_VERSION {
+            return Err(problem(format!(
+                "report version {} (this gate reads version {SCHEMA_VERSION})",
+                report.version
+            )));
+        }
+        Ok(report)
+    }
+
+    /// Marks the manual gate `id` passed by `signature`, and counts and
+    /// judges the gates again (a pending gate fails the run only with
+    /// `require_manual`).
+    pub fn sign_off(
+        &mut self,
+        id: &str,
+        signature: Signature,
+        require_manual: bool,
+    ) -> Result<(), String> {
+        let gate = self
+            .gates
+            .iter_mut()
+            .find(|g| g.gate.id == id)
+            .ok_or_else(|| format!("gate `{id}` is not in the report"))?;
+        gate.status = Status::Passed;
+        gate.reason = None;
+        gate.signoff = Some(signature);
+        self.counts = counts(&self.gates);
+        let failed = self.gates.iter().any(|g| g.fails_run(require_manual));
+        self.outcome = if failed { Outcome::Fail } else { Outcome::Pass };
+        Ok(())
     }
 
     /// `12 passed, 1 failed, 1 pending`: the counts that are not 0.

@@ -546,7 +546,7 @@ fn markdown_manual_gates_say_how_to_sign_off_or_how_they_were() {
     let release = &sections(&markdown)["Release"];
     assert!(
         release.contains(
-            &"- [ ] Team notified (`notified`): **pending**: confirm, then `gate run --ack notified`"
+            &"- [ ] Team notified (`notified`): **pending**: `awaiting sign-off (confirm with gate ack notified, or --ack notified for one run)`; confirm, then `gate ack notified`"
                 .to_string()
         ),
         "{markdown}"
@@ -1211,7 +1211,7 @@ fn merge_in_github_actions_annotates_and_writes_the_summary() {
         commands,
         [
             "::error title=lint (failed)::lint: exit status 1",
-            "::warning title=signed (pending)::signed: awaiting sign-off (confirm with --ack signed)",
+            "::warning title=signed (pending)::signed: awaiting sign-off (confirm with gate ack signed, or --ack signed for one run)",
             "::warning title=style (failed)::style: exit status 1"
         ]
     );

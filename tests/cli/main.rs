@@ -24,6 +24,7 @@ mod secrets;
 mod selection;
 mod servers;
 mod services;
+mod signoff;
 mod tcp;
 mod templates;
 mod tls;

@@ -81,6 +81,7 @@ fn the_json_report_has_every_top_level_field() {
             "outcome",
             "partition",
             "services",
+            "signoff_fields",
             "started_at",
             "tool",
             "version"
@@ -127,6 +128,7 @@ fn the_json_report_has_every_gate_field() {
                 "reason",
                 "section",
                 "severity",
+                "signoff",
                 "stats",
                 "status",
                 "tags"

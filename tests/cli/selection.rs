@@ -369,7 +369,7 @@ manual = true
              \x20  1. build  $ touch built.txt\n\
              \x20  2. migrations (after build)  $ touch migrated.txt\n\
              \x20  3. deploy (after migrations, build)  $ touch deployed.txt\n\
-             \x20  4. signoff  manual, awaits --ack\n",
+             \x20  4. signoff  manual, awaits gate ack or --ack\n",
         );
     for file in ["built.txt", "migrated.txt", "deployed.txt", "r.json"] {
         assert!(!run.exists(file), "--dry-run left {file}");
