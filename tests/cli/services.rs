@@ -178,7 +178,9 @@ fn a_service_used_by_two_gates_starts_once() {
 
 #[test]
 fn a_service_runs_in_its_cwd_relative_to_the_config() {
-    let config = "[services.api]\ncwd = \"backend\"\nrun = \"pwd > ../service-cwd; exec sleep 30\"\n\
+    // Ready once it has written where it runs.
+    let config = "[services.api]\ncwd = \"backend\"\n\
+                  run = \"pwd > ../service-cwd; echo up; exec sleep 30\"\nready = { log = \"^up$\" }\n\
                   [gates.uses]\nservices = [\"api\"]\nrun = \"true\"\n";
     let run = Test::new()
         .config(config)
