@@ -144,11 +144,15 @@ pub struct InitArgs {
     #[arg(long, value_enum, default_value_t = Template::Generic)]
     pub template: Template,
 
+    /// Write it from this Markdown checklist instead: one gate per task item
+    #[arg(long, value_name = "CHECKLIST.md", conflicts_with = "template")]
+    pub from: Option<PathBuf>,
+
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,
 
-    /// Where to write it
+    /// Where to write it (`-` with --from: print it)
     #[arg(value_name = "FILE", default_value = "gates.toml")]
     pub path: PathBuf,
 }

@@ -1,8 +1,11 @@
-//! `gate init`: a starter gates.toml from a template.
+//! `gate init`: a starter gates.toml from a template, or from the team's
+//! own Markdown checklist (`--from`, see [`from_markdown`]).
 //!
 //! The templates live in `src/templates/` and are compiled into the binary.
-//! Each is parsed before it is written, so the message can count its gates
-//! (and a template that stopped validating is never written).
+//! Each file is parsed before it is written, so the message can count its
+//! gates (and a file that does not validate is never written).
+
+pub mod from_markdown;
 
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -48,21 +51,82 @@ fn starter(template: Template) -> Starter {
     }
 }
 
-/// Writes the template `args` asks for (never over a file, unless forced).
+/// Writes the template, or the checklist's gates, that `args` asks for
+/// (never over a file, unless forced).
 pub fn write(args: &InitArgs) -> Result<i32, Error> {
+    if let Some(checklist) = &args.from {
+        return write_from(checklist, args);
+    }
     let starter = starter(args.template);
-    let config = config::parse(Source {
-        path: args.path.clone(),
-        text: starter.text.to_owned(),
-    })?;
+    let gates = parsed_gates(&args.path, starter.text)?;
     save(&args.path, starter.text, args.force)?;
+    let what = format!("{} template", starter.name);
     report::print(&message(
-        &starter,
+        &what,
         &args.path,
-        config.gates.len(),
-        std::env::var_os("GATE_CONFIG").is_some_and(|v| !v.is_empty()),
+        gates,
+        starter.variables,
+        gate_config_set(),
     ));
     Ok(EXIT_PASS)
+}
+
+/// `gate init --from CHECKLIST.md`: the summary goes where the TOML does
+/// not: to stdout after writing a file, to stderr when FILE is `-`.
+fn write_from(checklist: &Path, args: &InitArgs) -> Result<i32, Error> {
+    let markdown = fs::read_to_string(checklist)
+        .map_err(|e| Error::usage(format!("cannot read {}: {e}", checklist.display()), None))?;
+    let items = from_markdown::items(&markdown);
+    if items.is_empty() {
+        return Err(Error::usage(
+            format!(
+                "{} has no task item (`- [ ] ...`); nothing written",
+                checklist.display()
+            ),
+            None,
+        ));
+    }
+    let gates = from_markdown::gates(&items);
+    let source = checklist.file_name().map_or_else(
+        || checklist.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let text = from_markdown::render(&gates, &source);
+    parsed_gates(&args.path, &text)?;
+    let summary = from_markdown::summary(&gates);
+    if args.path == Path::new("-") {
+        report::print(&text);
+        eprint!("{summary}");
+        return Ok(EXIT_PASS);
+    }
+    save(&args.path, &text, args.force)?;
+    let what = format!("from {}", checklist.display());
+    let variables = from_markdown::variables(&gates);
+    report::print(&format!(
+        "{}{summary}",
+        message(
+            &what,
+            &args.path,
+            gates.len(),
+            &variables,
+            gate_config_set()
+        )
+    ));
+    Ok(EXIT_PASS)
+}
+
+/// Whether `$GATE_CONFIG` names a config, so a plain `gate` would not find the file.
+fn gate_config_set() -> bool {
+    std::env::var_os("GATE_CONFIG").is_some_and(|v| !v.is_empty())
+}
+
+/// How many gates `text` has, once it parsed as the config at `path`.
+fn parsed_gates(path: &Path, text: &str) -> Result<usize, Error> {
+    let config = config::parse(Source {
+        path: path.to_owned(),
+        text: text.to_owned(),
+    })?;
+    Ok(config.gates.len())
 }
 
 /// Writes `text` to `path`, creating its directory; an existing file is an
@@ -91,10 +155,28 @@ fn save(path: &Path, text: &str, force: bool) -> Result<(), Error> {
     }
 }
 
+/// What was written (`what`: "python template") and what to do next, and
+/// the variables to set first.
+fn message(
+    what: &str,
+    path: &Path,
+    gates: usize,
+    variables: &[(&str, &str)],
+    gate_config_set: bool,
+) -> String {
+    let mut text = next_step(what, path, gates, gate_config_set);
+    for (variable, gate_id) in variables {
+        text.push_str(&format!(
+            "note: set {variable} first: gate `{gate_id}` reads it\n"
+        ));
+    }
+    text
+}
+
 /// What was written and what to do next. The next step names the file with
 /// `-c` unless a plain `gate` would find it: `gates.toml` in the current
 /// directory, and no `$GATE_CONFIG` pointing elsewhere.
-fn message(starter: &Starter, path: &Path, gates: usize, gate_config_set: bool) -> String {
+fn next_step(what: &str, path: &Path, gates: usize, gate_config_set: bool) -> String {
     let in_cwd = path
         .parent()
         .is_none_or(|p| p.as_os_str().is_empty() || p == Path::new("."));
@@ -104,18 +186,11 @@ fn message(starter: &Starter, path: &Path, gates: usize, gate_config_set: bool) 
     } else {
         format!("gate -c {}", shell_quote(&path.display().to_string()))
     };
-    let mut text = format!(
-        "wrote {} ({} template, {gates} gate{}); try: {gate} check && {gate} run --dry-run\n",
+    format!(
+        "wrote {} ({what}, {gates} gate{}); try: {gate} check && {gate} run --dry-run\n",
         path.display(),
-        starter.name,
         if gates == 1 { "" } else { "s" },
-    );
-    for (variable, gate_id) in starter.variables {
-        text.push_str(&format!(
-            "note: set {variable} first: gate `{gate_id}` reads it\n"
-        ));
-    }
-    text
+    )
 }
 
 /// `text` as one word for sh: as is when that is safe, else single-quoted.
@@ -186,28 +261,28 @@ mod tests {
 
     #[test]
     fn the_next_step_finds_the_file() {
-        let generic = starter(Template::Generic);
+        let generic =
+            |path: &str, gates, set| next_step("generic template", Path::new(path), gates, set);
         let plain = "try: gate check && gate run --dry-run\n";
-        assert!(message(&generic, Path::new("gates.toml"), 5, false).ends_with(plain));
-        assert!(message(&generic, Path::new("./gates.toml"), 5, false).ends_with(plain));
+        assert!(generic("gates.toml", 5, false).ends_with(plain));
+        assert!(generic("./gates.toml", 5, false).ends_with(plain));
         assert!(
-            message(&generic, Path::new("gates.toml"), 5, true)
+            generic("gates.toml", 5, true)
                 .ends_with("try: gate -c gates.toml check && gate -c gates.toml run --dry-run\n")
         );
-        assert!(
-            message(&generic, Path::new("ci/my gates.toml"), 1, false).ends_with(
-                "(generic template, 1 gate); try: gate -c 'ci/my gates.toml' check \
+        assert!(generic("ci/my gates.toml", 1, false).ends_with(
+            "(generic template, 1 gate); try: gate -c 'ci/my gates.toml' check \
                  && gate -c 'ci/my gates.toml' run --dry-run\n"
-            )
-        );
+        ));
     }
 
     #[test]
     fn needed_variables_are_named() {
         let text = message(
-            &starter(Template::Python),
+            "python template",
             Path::new("gates.toml"),
             26,
+            starter(Template::Python).variables,
             false,
         );
         assert_eq!(
