@@ -13,6 +13,7 @@ mod execution;
 mod expectations;
 mod http;
 mod init;
+mod init_from;
 mod kinds;
 mod leftovers;
 mod load;
