@@ -705,3 +705,48 @@ fn npm_audit_fails_an_audit_endpoint_error_that_exits_1() {
         .collect();
     assert_eq!(checked, ["not found", "not found"], "{gate:#}");
 }
+
+// --- The CI workflows --------------------------------------------------------
+
+/// The text of `ci/NAME` in gate's repository.
+fn ci_file(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("ci")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The templates' secrets scan reads the git history: every job of the
+/// workflows that runs gates checks out all of it, not a shallow clone.
+#[test]
+fn the_ci_workflows_check_out_the_whole_history_where_gates_run() {
+    let github = ci_file("github-actions.yml");
+    let jobs = &github[github.find("\njobs:\n").expect("jobs")..];
+    // A job: its name at an indent of two spaces, then its deeper lines.
+    let mut blocks: Vec<String> = Vec::new();
+    for line in jobs.lines().skip(2) {
+        let job_name = line.starts_with("  ") && !line[2..].starts_with([' ', '#']);
+        match blocks.last_mut() {
+            Some(block) if !job_name => block.push_str(&format!("{line}\n")),
+            _ => blocks.push(format!("{line}\n")),
+        }
+    }
+    let mut running = 0;
+    for job in blocks.iter().filter(|job| job.contains("gate run")) {
+        running += 1;
+        assert!(job.contains("fetch-depth: 0"), "{job}");
+    }
+    assert_eq!(running, 3, "{github}");
+    let gitlab = ci_file("gitlab-ci.yml");
+    let shared = &gitlab[gitlab.find("\n.gate:\n").expect(".gate")..];
+    let shared = &shared[..shared[1..].find("\n\n").unwrap_or(shared.len())];
+    assert!(shared.contains("GIT_DEPTH: 0"), "{shared}");
+    let jobs: Vec<&str> = gitlab
+        .split("\n\n")
+        .filter(|job| job.contains("gate run"))
+        .collect();
+    assert!(!jobs.is_empty());
+    for job in jobs {
+        assert!(job.contains("extends: .gate"), "{job}");
+    }
+}
