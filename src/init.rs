@@ -27,12 +27,13 @@ fn starter(template: Template) -> Starter {
         Template::Generic => Starter {
             name: "generic",
             text: include_str!("templates/generic.toml"),
-            variables: &[],
+            variables: &[("PUBLIC_HOST", "tls-cert")],
         },
         Template::Python => Starter {
             name: "python",
             text: include_str!("templates/python.toml"),
             variables: &[
+                ("PUBLIC_HOST", "security-headers"),
                 ("ADMIN_TOKEN", "admin-health"),
                 ("PUBLIC_IP", "dns-records"),
                 ("SMOKE_EMAIL", "smoke-login"),
@@ -43,7 +44,7 @@ fn starter(template: Template) -> Starter {
         Template::Node => Starter {
             name: "node",
             text: include_str!("templates/node.toml"),
-            variables: &[],
+            variables: &[("PUBLIC_HOST", "security-headers")],
         },
     }
 }
@@ -188,14 +189,14 @@ mod tests {
     fn the_next_step_finds_the_file() {
         let generic = starter(Template::Generic);
         let plain = "try: gate check && gate run --dry-run\n";
-        assert!(message(&generic, Path::new("gates.toml"), 5, false).ends_with(plain));
-        assert!(message(&generic, Path::new("./gates.toml"), 5, false).ends_with(plain));
+        assert!(message(&generic, Path::new("gates.toml"), 5, false).contains(plain));
+        assert!(message(&generic, Path::new("./gates.toml"), 5, false).contains(plain));
         assert!(
             message(&generic, Path::new("gates.toml"), 5, true)
-                .ends_with("try: gate -c gates.toml check && gate -c gates.toml run --dry-run\n")
+                .contains("try: gate -c gates.toml check && gate -c gates.toml run --dry-run\n")
         );
         assert!(
-            message(&generic, Path::new("ci/my gates.toml"), 1, false).ends_with(
+            message(&generic, Path::new("ci/my gates.toml"), 1, false).contains(
                 "(generic template, 1 gate); try: gate -c 'ci/my gates.toml' check \
                  && gate -c 'ci/my gates.toml' run --dry-run\n"
             )
@@ -213,6 +214,7 @@ mod tests {
         assert_eq!(
             text,
             "wrote gates.toml (python template, 26 gates); try: gate check && gate run --dry-run\n\
+             note: set PUBLIC_HOST first: gate `security-headers` reads it\n\
              note: set ADMIN_TOKEN first: gate `admin-health` reads it\n\
              note: set PUBLIC_IP first: gate `dns-records` reads it\n\
              note: set SMOKE_EMAIL first: gate `smoke-login` reads it\n\

@@ -706,6 +706,27 @@ fn npm_audit_fails_an_audit_endpoint_error_that_exits_1() {
     assert_eq!(checked, ["not found", "not found"], "{gate:#}");
 }
 
+// --- PUBLIC_HOST -------------------------------------------------------------
+
+/// Unset, PUBLIC_HOST is a config error naming it, not a placeholder host
+/// whose certificate and headers would be checked instead.
+#[test]
+fn an_unset_public_host_is_a_config_error_naming_it() {
+    for (template, id) in [
+        ("generic", "tls-cert"),
+        ("python", "security-headers"),
+        ("python", "tls-cert"),
+        ("node", "https-redirect"),
+        ("node", "mongo-not-public"),
+    ] {
+        project(template)
+            .args(&["run", id])
+            .run()
+            .code(2)
+            .stderr_has("PUBLIC_HOST");
+    }
+}
+
 // --- The CI workflows --------------------------------------------------------
 
 /// The text of `ci/NAME` in gate's repository.
