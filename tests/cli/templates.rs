@@ -1,9 +1,12 @@
 //! The gates of the templates `gate init` writes, run as written against
 //! local stand-ins: the python template's smoke chain against an API,
 //! its monitoring gates against a fake Prometheus, `rate-limit` and
-//! `response-time` against servers that limit and fail, and `pip-audit`
-//! (python) and `npm-audit` (node) against fake tools first on PATH. Each
-//! gate passes where its checklist item is met and fails where it is not.
+//! `response-time` against servers that limit and fail, health, admin
+//! health, CORS and the security headers against servers that get them
+//! right and wrong, `no-debug-code` against trees and a grep that cannot
+//! search, and `pip-audit`, `flake8`, `bandit` (python) and `npm-audit`
+//! (node) against fake tools first on PATH. Each gate passes where its
+//! checklist item is met and fails where it is not.
 
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
@@ -704,6 +707,137 @@ fn npm_audit_fails_an_audit_endpoint_error_that_exits_1() {
         .map(|f| f["actual"].as_str().unwrap())
         .collect();
     assert_eq!(checked, ["not found", "not found"], "{gate:#}");
+}
+
+// --- security-headers --------------------------------------------------------
+
+/// The `headers` expectation of `security-headers` in `template`, as written.
+fn security_headers_expectation(template: &str) -> String {
+    let config = project(template).args(&["check"]).run().code(0);
+    let text = config.read("gates.toml");
+    let section = &text[text
+        .find("[gates.security-headers.http.expect]")
+        .expect("security-headers expectations")..];
+    section
+        .lines()
+        .find(|line| line.starts_with("headers = "))
+        .expect("a headers line")
+        .to_owned()
+}
+
+/// The expectation of `security-headers` in `template`, checked against a
+/// local server (plain HTTP: the template's https:// URL needs a public
+/// host) answering with the headers `headers`.
+#[track_caller]
+fn security_headers(template: &str, headers: &[(&str, &str)], code: i32) -> Value {
+    let mut response = Response::json(r#"{"status": "ok"}"#);
+    for (name, value) in headers {
+        response = response.header(name, value);
+    }
+    let server = HttpServer::new().route("/health", response).start();
+    let config = format!(
+        "version = 1\n[gates.security-headers.http]\nurl = \"{}\"\n\
+         [gates.security-headers.http.expect]\nstatus = \"2xx\"\n{}\n",
+        server.url("/health"),
+        security_headers_expectation(template)
+    );
+    let run = Test::new()
+        .config(&config)
+        .args(&["run", "--format", "json"])
+        .run()
+        .code(code);
+    run.gate("security-headers")
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Every header the gate asks for, with values that meet it, but
+/// `name: value` instead of the one of that name.
+fn secure_headers_but<'a>(name: &'a str, value: &'a str) -> Vec<(&'a str, &'a str)> {
+    [
+        ("Content-Security-Policy", CSP),
+        ("X-Frame-Options", "DENY"),
+        ("Strict-Transport-Security", HSTS),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    .into_iter()
+    .map(|(n, v)| match n.eq_ignore_ascii_case(name) {
+        true => (n, value),
+        false => (n, v),
+    })
+    .collect()
+}
+
+#[test]
+fn security_headers_pass_a_csp_without_wildcards_and_hsts_of_a_year_or_a_day() {
+    for template in ["python", "node"] {
+        for hsts in [
+            HSTS,
+            "max-age=86400",
+            "max-age=63072000; includeSubDomains; preload",
+        ] {
+            let gate = security_headers(
+                template,
+                &secure_headers_but("strict-transport-security", hsts),
+                0,
+            );
+            assert_passed(&gate);
+        }
+        for csp in [
+            "default-src 'none'",
+            "script-src 'self'; default-src 'self' https://cdn.shop.test",
+        ] {
+            let gate = security_headers(
+                template,
+                &secure_headers_but("content-security-policy", csp),
+                0,
+            );
+            assert_passed(&gate);
+        }
+    }
+}
+
+/// max-age=0 tells the browser to forget HSTS; an hour lapses between visits.
+#[test]
+fn security_headers_fail_hsts_switched_off_by_max_age_0_or_shorter_than_a_day() {
+    for template in ["python", "node"] {
+        for hsts in [
+            "max-age=0",
+            "max-age=3600; includeSubDomains",
+            "max-age=86399",
+        ] {
+            let gate = security_headers(
+                template,
+                &secure_headers_but("strict-transport-security", hsts),
+                1,
+            );
+            let failures = gate["failures"].as_array().unwrap();
+            assert_eq!(failures.len(), 1, "{template} {hsts}: {gate:#}");
+            assert_eq!(failures[0]["expect"], "header strict-transport-security");
+        }
+    }
+}
+
+#[test]
+fn security_headers_fail_a_csp_whose_default_src_allows_any_source_or_is_missing() {
+    for template in ["python", "node"] {
+        for csp in [
+            "default-src *",
+            "default-src 'self' *; img-src 'self'",
+            "default-src *.shop.test",
+            "script-src 'self'",
+        ] {
+            let gate = security_headers(
+                template,
+                &secure_headers_but("content-security-policy", csp),
+                1,
+            );
+            let failures = gate["failures"].as_array().unwrap();
+            assert_eq!(failures.len(), 1, "{template} {csp}: {gate:#}");
+            assert_eq!(failures[0]["expect"], "header content-security-policy");
+        }
+    }
 }
 
 // --- PUBLIC_HOST -------------------------------------------------------------
