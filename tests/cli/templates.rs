@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::Test;
 use crate::harness::{
-    Run, assert_ended, assert_failed_with, assert_hidden, assert_passed, at_in, record,
+    Run, assert_ended, assert_failed_with, assert_hidden, assert_passed, at_in, reason, record,
 };
 use crate::servers::http::{HttpServer, Request, Response};
 
@@ -838,6 +838,40 @@ fn security_headers_fail_a_csp_whose_default_src_allows_any_source_or_is_missing
             assert_eq!(failures[0]["expect"], "header content-security-policy");
         }
     }
+}
+
+// --- no-debug-code -----------------------------------------------------------
+
+#[test]
+fn no_debug_code_passes_a_tree_without_breakpoints() {
+    let test = project("python").file("app/main.py", "def main():\n    return 1\n");
+    assert_passed(&run(test, "no-debug-code", 0).gate("no-debug-code"));
+}
+
+#[test]
+fn no_debug_code_fails_a_breakpoint_and_names_its_line() {
+    let test = project("python")
+        .file("app/main.py", "def main():\n    breakpoint()\n")
+        .file(".venv/lib/pdb_user.py", "import pdb; pdb.set_trace()\n");
+    let gate = run(test, "no-debug-code", 1).gate("no-debug-code");
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    let output = gate["output"].as_str().unwrap();
+    assert!(output.contains("app/main.py:2:"), "{gate:#}");
+    assert!(!output.contains(".venv"), "{gate:#}");
+}
+
+/// grep exits 2 when it could not search (an unreadable file, a bad
+/// option): that is no proof of a clean tree.
+#[test]
+fn no_debug_code_is_an_error_when_grep_cannot_search() {
+    let test = with_tool(
+        project("python"),
+        "grep",
+        "echo 'grep: ./app/main.py: Permission denied' >&2\nexit 2\n",
+    );
+    let gate = run(test, "no-debug-code", 1).gate("no-debug-code");
+    assert_eq!(gate["status"], "error", "{gate:#}");
+    assert!(reason(&gate).contains("exit status 2"), "{gate:#}");
 }
 
 // --- PUBLIC_HOST -------------------------------------------------------------
