@@ -874,6 +874,96 @@ fn no_debug_code_is_an_error_when_grep_cannot_search() {
     assert!(reason(&gate).contains("exit status 2"), "{gate:#}");
 }
 
+// --- flake8 and bandit -------------------------------------------------------
+
+/// A fake flake8: reports every .py file under its path that contains
+/// "lint-error", but in the directories it excludes (.git by default, and
+/// those of --extend-exclude, matched by name as flake8 does).
+const FLAKE8: &str = r#"excludes=.git
+target=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --extend-exclude) excludes="$excludes,$2"; shift 2 ;;
+    --extend-exclude=*) excludes="$excludes,${1#*=}"; shift ;;
+    -*) exit 64 ;;
+    *) target="$1"; shift ;;
+  esac
+done
+status=0
+for file in $(find "$target" -name '*.py'); do
+  skip=
+  for dir in $(echo "$excludes" | tr , ' '); do
+    case "$file/" in */"$dir"/*) skip=1 ;; esac
+  done
+  [ -n "$skip" ] && continue
+  if grep -q lint-error "$file"; then echo "$file:1:1: E999 lint-error"; status=1; fi
+done
+exit $status
+"#;
+
+/// A fake bandit: reports every .py file under its path that contains
+/// "insecure-call", but those whose path contains one of the -x paths (as
+/// bandit matches them).
+const BANDIT: &str = r#"excludes=
+target=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -r|-ll) shift ;;
+    -x) excludes="$2"; shift 2 ;;
+    -*) exit 64 ;;
+    *) target="$1"; shift ;;
+  esac
+done
+status=0
+for file in $(find "$target" -name '*.py'); do
+  skip=
+  for path in $(echo "$excludes" | tr , ' '); do
+    case "$file" in *"$path"*) skip=1 ;; esac
+  done
+  [ -n "$skip" ] && continue
+  if grep -q insecure-call "$file"; then echo ">> Issue: [B602] in $file"; status=1; fi
+done
+exit $status
+"#;
+
+/// The python template with a clean app/main.py, `app` added to it, and
+/// the installed packages of a virtualenv and node_modules in the tree,
+/// full of what the tools report.
+fn project_with_virtualenvs(app: &str) -> Test {
+    let mut test = project("python").file("app/main.py", &format!("x = 1\n{app}"));
+    for dir in [".venv", "venv", "node_modules"] {
+        test = test.file(
+            &format!("{dir}/lib/site-packages/dep.py"),
+            "lint-error\ninsecure-call\n",
+        );
+    }
+    test
+}
+
+#[test]
+fn flake8_and_bandit_leave_out_virtualenvs_and_node_modules() {
+    for (tool, script) in [("flake8", FLAKE8), ("bandit", BANDIT)] {
+        let test = with_tool(project_with_virtualenvs(""), tool, script);
+        let run = run(test, tool, 0);
+        assert_passed(&run.gate(tool));
+    }
+}
+
+#[test]
+fn flake8_and_bandit_still_report_the_project_s_own_code() {
+    for (tool, script, finding) in [
+        ("flake8", FLAKE8, "lint-error"),
+        ("bandit", BANDIT, "insecure-call"),
+    ] {
+        let test = with_tool(project_with_virtualenvs(finding), tool, script);
+        let gate = run(test, tool, 1).gate(tool);
+        assert_eq!(gate["status"], "failed", "{gate:#}");
+        let output = gate["output"].as_str().unwrap();
+        assert!(output.contains("./app/main.py"), "{gate:#}");
+        assert!(!output.contains("site-packages"), "{gate:#}");
+    }
+}
+
 // --- PUBLIC_HOST -------------------------------------------------------------
 
 /// Unset, PUBLIC_HOST is a config error naming it, not a placeholder host
