@@ -493,7 +493,7 @@ fn rate_limit_fails_an_endpoint_that_never_answers_429() {
 fn artworks(nth: usize) -> HttpServer {
     let count = AtomicUsize::new(0);
     HttpServer::new()
-        .route("/health", Response::ok("ok"))
+        .route("/health", Response::json(r#"{"status": "ok"}"#))
         .handle("/api/artworks", move |_| {
             let number = count.fetch_add(1, Ordering::SeqCst) + 1;
             match nth != 0 && number % nth == 0 {
@@ -838,6 +838,152 @@ fn security_headers_fail_a_csp_whose_default_src_allows_any_source_or_is_missing
             assert_eq!(failures[0]["expect"], "header content-security-policy");
         }
     }
+}
+
+// --- Gates that come in pairs ------------------------------------------------
+
+/// The ids of `template`'s gates that start with `prefix`: a check and the
+/// gates that complete it (`cors`, `cors-foreign-origin`).
+fn gates_named(template: &str, prefix: &str) -> Vec<String> {
+    let listed = project(template)
+        .args(&["list", "--format", "json"])
+        .run()
+        .code(0)
+        .stdout_json();
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_owned())
+        .filter(|id| id.starts_with(prefix))
+        .collect()
+}
+
+/// `gate run` of `ids` in `test`, expecting exit `code`.
+#[track_caller]
+fn run_all(test: Test, ids: &[String], code: i32) -> Run {
+    let mut args: Vec<&str> = vec!["run", "--format", "json"];
+    args.extend(ids.iter().map(String::as_str));
+    test.args(&args).run().code(code)
+}
+
+// --- health and admin-health -------------------------------------------------
+
+/// A front end's server: its index page, 200, for every path.
+fn spa() -> HttpServer {
+    HttpServer::start(|_| {
+        Response::ok("<!doctype html><div id=\"root\"></div>").header("Content-Type", "text/html")
+    })
+}
+
+/// `gate run health` of `template` with its URL variable at `server`.
+#[track_caller]
+fn health(template: &str, server: &HttpServer, code: i32) -> Value {
+    let variable = match template {
+        "generic" => "APP_URL",
+        _ => "API_URL",
+    };
+    let test = project(template).env(variable, &server.url(""));
+    run(test, "health", code).gate("health")
+}
+
+#[test]
+fn health_passes_the_api_answering_its_status() {
+    for template in ["generic", "python", "node"] {
+        for body in [
+            r#"{"status": "ok"}"#,
+            r#"{"status": "healthy", "db": "up"}"#,
+        ] {
+            let server = HttpServer::new()
+                .route("/health", Response::json(body))
+                .start();
+            assert_passed(&health(template, &server, 0));
+        }
+    }
+}
+
+/// The deployed URL answered by the front end (a proxy route missing, the
+/// API down): its index page is a 200, but not a health check. (The gate
+/// is retried, 3 times, 5s apart, as written.)
+#[track_caller]
+fn health_fails_an_index_page(template: &str) {
+    let server = spa();
+    let gate = health(template, &server, 1);
+    assert_eq!(gate["status"], "failed", "{template}: {gate:#}");
+    assert_eq!(gate["failures"][0]["expect"], "body", "{gate:#}");
+    assert_eq!(gate["failures"][0]["expected"], "JSON", "{gate:#}");
+}
+
+#[test]
+fn health_fails_an_index_page_served_for_every_path() {
+    health_fails_an_index_page("python");
+}
+
+#[test]
+fn node_health_fails_an_index_page_served_for_every_path() {
+    health_fails_an_index_page("node");
+}
+
+#[test]
+fn generic_health_fails_an_index_page_served_for_every_path() {
+    health_fails_an_index_page("generic");
+}
+
+const ADMIN_TOKEN: &str = "adm-3f9c2e71b4";
+
+/// `/health`, and the admin health endpoint: 200 with the admin token, and
+/// with none when `checks_token` is false; 401 otherwise.
+fn admin_api(checks_token: bool) -> HttpServer {
+    HttpServer::new()
+        .route("/health", Response::json(r#"{"status": "ok"}"#))
+        .handle("/api/admin/system/health", move |request| {
+            let bearer = format!("Bearer {ADMIN_TOKEN}");
+            match !checks_token || request.header("authorization") == Some(bearer.as_str()) {
+                true => Response::json(r#"{"status": "ok"}"#),
+                false => Response::status(401),
+            }
+        })
+        .start()
+}
+
+#[track_caller]
+fn admin_health(server: &HttpServer, code: i32) -> Run {
+    let ids = gates_named("python", "admin-health");
+    let test = project("python")
+        .env("API_URL", &server.url(""))
+        .env("ADMIN_TOKEN", ADMIN_TOKEN);
+    run_all(test, &ids, code)
+}
+
+#[test]
+fn admin_health_passes_an_endpoint_that_refuses_a_request_without_the_token() {
+    let server = admin_api(true);
+    let run = admin_health(&server, 0);
+    assert_eq!(
+        run.ids(),
+        ["health", "admin-health", "admin-health-requires-token"]
+    );
+    for id in run.ids() {
+        assert_passed(&run.gate(&id));
+    }
+    assert_hidden(&run, ADMIN_TOKEN);
+}
+
+#[test]
+fn admin_health_fails_an_endpoint_that_ignores_the_token() {
+    let server = admin_api(false);
+    let run = admin_health(&server, 1);
+    assert_passed(&run.gate("admin-health"));
+    let gate = run.gate("admin-health-requires-token");
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    assert_eq!(gate["failures"][0]["actual"], "200", "{gate:#}");
+    let unauthenticated = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/admin/system/health")
+        .filter(|r| r.header("authorization").is_none())
+        .count();
+    assert_eq!(unauthenticated, 1);
 }
 
 // --- no-debug-code -----------------------------------------------------------
