@@ -30,12 +30,13 @@ fn starter(template: Template) -> Starter {
         Template::Generic => Starter {
             name: "generic",
             text: include_str!("templates/generic.toml"),
-            variables: &[],
+            variables: &[("PUBLIC_HOST", "tls-cert")],
         },
         Template::Python => Starter {
             name: "python",
             text: include_str!("templates/python.toml"),
             variables: &[
+                ("PUBLIC_HOST", "security-headers"),
                 ("ADMIN_TOKEN", "admin-health"),
                 ("PUBLIC_IP", "dns-records"),
                 ("SMOKE_EMAIL", "smoke-login"),
@@ -46,7 +47,7 @@ fn starter(template: Template) -> Starter {
         Template::Node => Starter {
             name: "node",
             text: include_str!("templates/node.toml"),
-            variables: &[],
+            variables: &[("PUBLIC_HOST", "security-headers")],
         },
     }
 }
@@ -288,6 +289,7 @@ mod tests {
         assert_eq!(
             text,
             "wrote gates.toml (python template, 26 gates); try: gate check && gate run --dry-run\n\
+             note: set PUBLIC_HOST first: gate `security-headers` reads it\n\
              note: set ADMIN_TOKEN first: gate `admin-health` reads it\n\
              note: set PUBLIC_IP first: gate `dns-records` reads it\n\
              note: set SMOKE_EMAIL first: gate `smoke-login` reads it\n\

@@ -63,7 +63,8 @@ fn the_default_template_is_generic_and_checks() {
     let run = Test::new().args(&["init"]).run().code(0);
     assert_eq!(
         run.stdout(),
-        "wrote gates.toml (generic template, 5 gates); try: gate check && gate run --dry-run\n"
+        "wrote gates.toml (generic template, 5 gates); try: gate check && gate run --dry-run\n\
+         note: set PUBLIC_HOST first: gate `tls-cert` reads it\n"
     );
     assert_eq!(run.stderr(), "");
 }
@@ -155,6 +156,28 @@ fn the_python_template_names_the_variables_it_needs() {
         );
 }
 
+/// A placeholder host would be probed instead of failing: PUBLIC_HOST has
+/// no default, and every template says so.
+#[test]
+fn every_template_names_public_host_as_a_variable_to_set() {
+    for (template, id) in [
+        ("generic", "tls-cert"),
+        ("python", "security-headers"),
+        ("node", "security-headers"),
+    ] {
+        Test::new()
+            .args(&["init", "--template", template])
+            .run()
+            .code(0)
+            .stdout_has(&format!(
+                "note: set PUBLIC_HOST first: gate `{id}` reads it\n"
+            ));
+        dry_run(template, &[])
+            .code(2)
+            .stderr_has("error: variable `PUBLIC_HOST` is not set");
+    }
+}
+
 /// `gate run --dry-run` on a freshly written template, with `env` set.
 fn dry_run(template: &str, env: &[(&str, &str)]) -> crate::harness::Run {
     let written = Test::new()
@@ -172,7 +195,7 @@ fn dry_run(template: &str, env: &[(&str, &str)]) -> crate::harness::Run {
 
 #[test]
 fn every_template_dry_runs_with_its_variables_set() {
-    dry_run("generic", &[])
+    dry_run("generic", &[("PUBLIC_HOST", "shop.test")])
         .code(0)
         .stdout_has("would run 5 gates")
         .stdout_has("GET http://127.0.0.1:8080/health");
@@ -210,7 +233,12 @@ fn every_template_dry_runs_with_its_variables_set() {
 
 #[test]
 fn the_python_template_without_its_token_names_it() {
-    dry_run("python", &[])
+    let set = [
+        ("PUBLIC_HOST", "shop.test"),
+        ("SMOKE_EMAIL", "smoke@shop.test"),
+        ("SMOKE_PASSWORD", "sm0ke-passw0rd"),
+    ];
+    dry_run("python", &set)
         .code(2)
         .stderr_has("ADMIN_TOKEN")
         .stderr_has("admin-health");

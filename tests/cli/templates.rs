@@ -1,9 +1,12 @@
 //! The gates of the templates `gate init` writes, run as written against
 //! local stand-ins: the python template's smoke chain against an API,
 //! its monitoring gates against a fake Prometheus, `rate-limit` and
-//! `response-time` against servers that limit and fail, and `pip-audit`
-//! (python) and `npm-audit` (node) against fake tools first on PATH. Each
-//! gate passes where its checklist item is met and fails where it is not.
+//! `response-time` against servers that limit and fail, health, admin
+//! health, CORS and the security headers against servers that get them
+//! right and wrong, `no-debug-code` against trees and a grep that cannot
+//! search, and `pip-audit`, `flake8`, `bandit` (python) and `npm-audit`
+//! (node) against fake tools first on PATH. Each gate passes where its
+//! checklist item is met and fails where it is not.
 
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
@@ -13,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::Test;
 use crate::harness::{
-    Run, assert_ended, assert_failed_with, assert_hidden, assert_passed, at_in, record,
+    Run, assert_ended, assert_failed_with, assert_hidden, assert_passed, at_in, reason, record,
 };
 use crate::servers::http::{HttpServer, Request, Response};
 
@@ -490,7 +493,7 @@ fn rate_limit_fails_an_endpoint_that_never_answers_429() {
 fn artworks(nth: usize) -> HttpServer {
     let count = AtomicUsize::new(0);
     HttpServer::new()
-        .route("/health", Response::ok("ok"))
+        .route("/health", Response::json(r#"{"status": "ok"}"#))
         .handle("/api/artworks", move |_| {
             let number = count.fetch_add(1, Ordering::SeqCst) + 1;
             match nth != 0 && number % nth == 0 {
@@ -704,4 +707,471 @@ fn npm_audit_fails_an_audit_endpoint_error_that_exits_1() {
         .map(|f| f["actual"].as_str().unwrap())
         .collect();
     assert_eq!(checked, ["not found", "not found"], "{gate:#}");
+}
+
+// --- security-headers --------------------------------------------------------
+
+/// The `headers` expectation of `security-headers` in `template`, as written.
+fn security_headers_expectation(template: &str) -> String {
+    let config = project(template).args(&["check"]).run().code(0);
+    let text = config.read("gates.toml");
+    let section = &text[text
+        .find("[gates.security-headers.http.expect]")
+        .expect("security-headers expectations")..];
+    section
+        .lines()
+        .find(|line| line.starts_with("headers = "))
+        .expect("a headers line")
+        .to_owned()
+}
+
+/// The expectation of `security-headers` in `template`, checked against a
+/// local server (plain HTTP: the template's https:// URL needs a public
+/// host) answering with the headers `headers`.
+#[track_caller]
+fn security_headers(template: &str, headers: &[(&str, &str)], code: i32) -> Value {
+    let mut response = Response::json(r#"{"status": "ok"}"#);
+    for (name, value) in headers {
+        response = response.header(name, value);
+    }
+    let server = HttpServer::new().route("/health", response).start();
+    let config = format!(
+        "version = 1\n[gates.security-headers.http]\nurl = \"{}\"\n\
+         [gates.security-headers.http.expect]\nstatus = \"2xx\"\n{}\n",
+        server.url("/health"),
+        security_headers_expectation(template)
+    );
+    let run = Test::new()
+        .config(&config)
+        .args(&["run", "--format", "json"])
+        .run()
+        .code(code);
+    run.gate("security-headers")
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Every header the gate asks for, with values that meet it, but
+/// `name: value` instead of the one of that name.
+fn secure_headers_but<'a>(name: &'a str, value: &'a str) -> Vec<(&'a str, &'a str)> {
+    [
+        ("Content-Security-Policy", CSP),
+        ("X-Frame-Options", "DENY"),
+        ("Strict-Transport-Security", HSTS),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    .into_iter()
+    .map(|(n, v)| match n.eq_ignore_ascii_case(name) {
+        true => (n, value),
+        false => (n, v),
+    })
+    .collect()
+}
+
+#[test]
+fn security_headers_pass_a_csp_without_wildcards_and_hsts_of_a_year_or_a_day() {
+    for template in ["python", "node"] {
+        for hsts in [
+            HSTS,
+            "max-age=86400",
+            "max-age=63072000; includeSubDomains; preload",
+        ] {
+            let gate = security_headers(
+                template,
+                &secure_headers_but("strict-transport-security", hsts),
+                0,
+            );
+            assert_passed(&gate);
+        }
+        for csp in [
+            "default-src 'none'",
+            "script-src 'self'; default-src 'self' https://cdn.shop.test",
+        ] {
+            let gate = security_headers(
+                template,
+                &secure_headers_but("content-security-policy", csp),
+                0,
+            );
+            assert_passed(&gate);
+        }
+    }
+}
+
+/// max-age=0 tells the browser to forget HSTS; an hour lapses between visits.
+#[test]
+fn security_headers_fail_hsts_switched_off_by_max_age_0_or_shorter_than_a_day() {
+    for template in ["python", "node"] {
+        for hsts in [
+            "max-age=0",
+            "max-age=3600; includeSubDomains",
+            "max-age=86399",
+        ] {
+            let gate = security_headers(
+                template,
+                &secure_headers_but("strict-transport-security", hsts),
+                1,
+            );
+            let failures = gate["failures"].as_array().unwrap();
+            assert_eq!(failures.len(), 1, "{template} {hsts}: {gate:#}");
+            assert_eq!(failures[0]["expect"], "header strict-transport-security");
+        }
+    }
+}
+
+#[test]
+fn security_headers_fail_a_csp_whose_default_src_allows_any_source_or_is_missing() {
+    for template in ["python", "node"] {
+        for csp in [
+            "default-src *",
+            "default-src 'self' *; img-src 'self'",
+            "default-src *.shop.test",
+            "script-src 'self'",
+        ] {
+            let gate = security_headers(
+                template,
+                &secure_headers_but("content-security-policy", csp),
+                1,
+            );
+            let failures = gate["failures"].as_array().unwrap();
+            assert_eq!(failures.len(), 1, "{template} {csp}: {gate:#}");
+            assert_eq!(failures[0]["expect"], "header content-security-policy");
+        }
+    }
+}
+
+// --- Gates that come in pairs ------------------------------------------------
+
+/// The ids of `template`'s gates that start with `prefix`: a check and the
+/// gates that complete it (`cors`, `cors-foreign-origin`).
+fn gates_named(template: &str, prefix: &str) -> Vec<String> {
+    let listed = project(template)
+        .args(&["list", "--format", "json"])
+        .run()
+        .code(0)
+        .stdout_json();
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_owned())
+        .filter(|id| id.starts_with(prefix))
+        .collect()
+}
+
+/// `gate run` of `ids` in `test`, expecting exit `code`.
+#[track_caller]
+fn run_all(test: Test, ids: &[String], code: i32) -> Run {
+    let mut args: Vec<&str> = vec!["run", "--format", "json"];
+    args.extend(ids.iter().map(String::as_str));
+    test.args(&args).run().code(code)
+}
+
+// --- health and admin-health -------------------------------------------------
+
+/// A front end's server: its index page, 200, for every path.
+fn spa() -> HttpServer {
+    HttpServer::start(|_| {
+        Response::ok("<!doctype html><div id=\"root\"></div>").header("Content-Type", "text/html")
+    })
+}
+
+/// `gate run health` of `template` with its URL variable at `server`.
+#[track_caller]
+fn health(template: &str, server: &HttpServer, code: i32) -> Value {
+    let variable = match template {
+        "generic" => "APP_URL",
+        _ => "API_URL",
+    };
+    let test = project(template).env(variable, &server.url(""));
+    run(test, "health", code).gate("health")
+}
+
+#[test]
+fn health_passes_the_api_answering_its_status() {
+    for template in ["generic", "python", "node"] {
+        for body in [
+            r#"{"status": "ok"}"#,
+            r#"{"status": "healthy", "db": "up"}"#,
+        ] {
+            let server = HttpServer::new()
+                .route("/health", Response::json(body))
+                .start();
+            assert_passed(&health(template, &server, 0));
+        }
+    }
+}
+
+/// The deployed URL answered by the front end (a proxy route missing, the
+/// API down): its index page is a 200, but not a health check. (The gate
+/// is retried, 3 times, 5s apart, as written.)
+#[track_caller]
+fn health_fails_an_index_page(template: &str) {
+    let server = spa();
+    let gate = health(template, &server, 1);
+    assert_eq!(gate["status"], "failed", "{template}: {gate:#}");
+    assert_eq!(gate["failures"][0]["expect"], "body", "{gate:#}");
+    assert_eq!(gate["failures"][0]["expected"], "JSON", "{gate:#}");
+}
+
+#[test]
+fn health_fails_an_index_page_served_for_every_path() {
+    health_fails_an_index_page("python");
+}
+
+#[test]
+fn node_health_fails_an_index_page_served_for_every_path() {
+    health_fails_an_index_page("node");
+}
+
+#[test]
+fn generic_health_fails_an_index_page_served_for_every_path() {
+    health_fails_an_index_page("generic");
+}
+
+const ADMIN_TOKEN: &str = "adm-3f9c2e71b4";
+
+/// `/health`, and the admin health endpoint: 200 with the admin token, and
+/// with none when `checks_token` is false; 401 otherwise.
+fn admin_api(checks_token: bool) -> HttpServer {
+    HttpServer::new()
+        .route("/health", Response::json(r#"{"status": "ok"}"#))
+        .handle("/api/admin/system/health", move |request| {
+            let bearer = format!("Bearer {ADMIN_TOKEN}");
+            match !checks_token || request.header("authorization") == Some(bearer.as_str()) {
+                true => Response::json(r#"{"status": "ok"}"#),
+                false => Response::status(401),
+            }
+        })
+        .start()
+}
+
+#[track_caller]
+fn admin_health(server: &HttpServer, code: i32) -> Run {
+    let ids = gates_named("python", "admin-health");
+    let test = project("python")
+        .env("API_URL", &server.url(""))
+        .env("ADMIN_TOKEN", ADMIN_TOKEN);
+    run_all(test, &ids, code)
+}
+
+#[test]
+fn admin_health_passes_an_endpoint_that_refuses_a_request_without_the_token() {
+    let server = admin_api(true);
+    let run = admin_health(&server, 0);
+    assert_eq!(
+        run.ids(),
+        ["health", "admin-health", "admin-health-requires-token"]
+    );
+    for id in run.ids() {
+        assert_passed(&run.gate(&id));
+    }
+    assert_hidden(&run, ADMIN_TOKEN);
+}
+
+#[test]
+fn admin_health_fails_an_endpoint_that_ignores_the_token() {
+    let server = admin_api(false);
+    let run = admin_health(&server, 1);
+    assert_passed(&run.gate("admin-health"));
+    let gate = run.gate("admin-health-requires-token");
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    assert_eq!(gate["failures"][0]["actual"], "200", "{gate:#}");
+    let unauthenticated = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/admin/system/health")
+        .filter(|r| r.header("authorization").is_none())
+        .count();
+    assert_eq!(unauthenticated, 1);
+}
+
+// --- no-debug-code -----------------------------------------------------------
+
+#[test]
+fn no_debug_code_passes_a_tree_without_breakpoints() {
+    let test = project("python").file("app/main.py", "def main():\n    return 1\n");
+    assert_passed(&run(test, "no-debug-code", 0).gate("no-debug-code"));
+}
+
+#[test]
+fn no_debug_code_fails_a_breakpoint_and_names_its_line() {
+    let test = project("python")
+        .file("app/main.py", "def main():\n    breakpoint()\n")
+        .file(".venv/lib/pdb_user.py", "import pdb; pdb.set_trace()\n");
+    let gate = run(test, "no-debug-code", 1).gate("no-debug-code");
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    let output = gate["output"].as_str().unwrap();
+    assert!(output.contains("app/main.py:2:"), "{gate:#}");
+    assert!(!output.contains(".venv"), "{gate:#}");
+}
+
+/// grep exits 2 when it could not search (an unreadable file, a bad
+/// option): that is no proof of a clean tree.
+#[test]
+fn no_debug_code_is_an_error_when_grep_cannot_search() {
+    let test = with_tool(
+        project("python"),
+        "grep",
+        "echo 'grep: ./app/main.py: Permission denied' >&2\nexit 2\n",
+    );
+    let gate = run(test, "no-debug-code", 1).gate("no-debug-code");
+    assert_eq!(gate["status"], "error", "{gate:#}");
+    assert!(reason(&gate).contains("exit status 2"), "{gate:#}");
+}
+
+// --- flake8 and bandit -------------------------------------------------------
+
+/// A fake flake8: reports every .py file under its path that contains
+/// "lint-error", but in the directories it excludes (.git by default, and
+/// those of --extend-exclude, matched by name as flake8 does).
+const FLAKE8: &str = r#"excludes=.git
+target=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --extend-exclude) excludes="$excludes,$2"; shift 2 ;;
+    --extend-exclude=*) excludes="$excludes,${1#*=}"; shift ;;
+    -*) exit 64 ;;
+    *) target="$1"; shift ;;
+  esac
+done
+status=0
+for file in $(find "$target" -name '*.py'); do
+  skip=
+  for dir in $(echo "$excludes" | tr , ' '); do
+    case "$file/" in */"$dir"/*) skip=1 ;; esac
+  done
+  [ -n "$skip" ] && continue
+  if grep -q lint-error "$file"; then echo "$file:1:1: E999 lint-error"; status=1; fi
+done
+exit $status
+"#;
+
+/// A fake bandit: reports every .py file under its path that contains
+/// "insecure-call", but those whose path contains one of the -x paths (as
+/// bandit matches them).
+const BANDIT: &str = r#"excludes=
+target=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -r|-ll) shift ;;
+    -x) excludes="$2"; shift 2 ;;
+    -*) exit 64 ;;
+    *) target="$1"; shift ;;
+  esac
+done
+status=0
+for file in $(find "$target" -name '*.py'); do
+  skip=
+  for path in $(echo "$excludes" | tr , ' '); do
+    case "$file" in *"$path"*) skip=1 ;; esac
+  done
+  [ -n "$skip" ] && continue
+  if grep -q insecure-call "$file"; then echo ">> Issue: [B602] in $file"; status=1; fi
+done
+exit $status
+"#;
+
+/// The python template with a clean app/main.py, `app` added to it, and
+/// the installed packages of a virtualenv and node_modules in the tree,
+/// full of what the tools report.
+fn project_with_virtualenvs(app: &str) -> Test {
+    let mut test = project("python").file("app/main.py", &format!("x = 1\n{app}"));
+    for dir in [".venv", "venv", "node_modules"] {
+        test = test.file(
+            &format!("{dir}/lib/site-packages/dep.py"),
+            "lint-error\ninsecure-call\n",
+        );
+    }
+    test
+}
+
+#[test]
+fn flake8_and_bandit_leave_out_virtualenvs_and_node_modules() {
+    for (tool, script) in [("flake8", FLAKE8), ("bandit", BANDIT)] {
+        let test = with_tool(project_with_virtualenvs(""), tool, script);
+        let run = run(test, tool, 0);
+        assert_passed(&run.gate(tool));
+    }
+}
+
+#[test]
+fn flake8_and_bandit_still_report_the_project_s_own_code() {
+    for (tool, script, finding) in [
+        ("flake8", FLAKE8, "lint-error"),
+        ("bandit", BANDIT, "insecure-call"),
+    ] {
+        let test = with_tool(project_with_virtualenvs(finding), tool, script);
+        let gate = run(test, tool, 1).gate(tool);
+        assert_eq!(gate["status"], "failed", "{gate:#}");
+        let output = gate["output"].as_str().unwrap();
+        assert!(output.contains("./app/main.py"), "{gate:#}");
+        assert!(!output.contains("site-packages"), "{gate:#}");
+    }
+}
+
+// --- PUBLIC_HOST -------------------------------------------------------------
+
+/// Unset, PUBLIC_HOST is a config error naming it, not a placeholder host
+/// whose certificate and headers would be checked instead.
+#[test]
+fn an_unset_public_host_is_a_config_error_naming_it() {
+    for (template, id) in [
+        ("generic", "tls-cert"),
+        ("python", "security-headers"),
+        ("python", "tls-cert"),
+        ("node", "https-redirect"),
+        ("node", "mongo-not-public"),
+    ] {
+        project(template)
+            .args(&["run", id])
+            .run()
+            .code(2)
+            .stderr_has("PUBLIC_HOST");
+    }
+}
+
+// --- The CI workflows --------------------------------------------------------
+
+/// The text of `ci/NAME` in gate's repository.
+fn ci_file(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("ci")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The templates' secrets scan reads the git history: every job of the
+/// workflows that runs gates checks out all of it, not a shallow clone.
+#[test]
+fn the_ci_workflows_check_out_the_whole_history_where_gates_run() {
+    let github = ci_file("github-actions.yml");
+    let jobs = &github[github.find("\njobs:\n").expect("jobs")..];
+    // A job: its name at an indent of two spaces, then its deeper lines.
+    let mut blocks: Vec<String> = Vec::new();
+    for line in jobs.lines().skip(2) {
+        let job_name = line.starts_with("  ") && !line[2..].starts_with([' ', '#']);
+        match blocks.last_mut() {
+            Some(block) if !job_name => block.push_str(&format!("{line}\n")),
+            _ => blocks.push(format!("{line}\n")),
+        }
+    }
+    let mut running = 0;
+    for job in blocks.iter().filter(|job| job.contains("gate run")) {
+        running += 1;
+        assert!(job.contains("fetch-depth: 0"), "{job}");
+    }
+    assert_eq!(running, 3, "{github}");
+    let gitlab = ci_file("gitlab-ci.yml");
+    let shared = &gitlab[gitlab.find("\n.gate:\n").expect(".gate")..];
+    let shared = &shared[..shared[1..].find("\n\n").unwrap_or(shared.len())];
+    assert!(shared.contains("GIT_DEPTH: 0"), "{shared}");
+    let jobs: Vec<&str> = gitlab
+        .split("\n\n")
+        .filter(|job| job.contains("gate run"))
+        .collect();
+    assert!(!jobs.is_empty());
+    for job in jobs {
+        assert!(job.contains("extends: .gate"), "{job}");
+    }
 }
