@@ -867,6 +867,70 @@ fn run_all(test: Test, ids: &[String], code: i32) -> Run {
     test.args(&args).run().code(code)
 }
 
+// --- cors --------------------------------------------------------------------
+
+const APP_ORIGIN: &str = "https://app.shop.test";
+
+/// `/health` answering `access-control-allow-origin` with what `allow`
+/// returns for the request's Origin (nothing for None).
+fn cors_server(allow: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> HttpServer {
+    HttpServer::new()
+        .handle("/health", move |request| {
+            let response = Response::json(r#"{"status": "ok"}"#);
+            match request.header("origin").and_then(&allow) {
+                Some(origin) => response.header("Access-Control-Allow-Origin", &origin),
+                None => response,
+            }
+        })
+        .start()
+}
+
+#[track_caller]
+fn cors(template: &str, server: &HttpServer, code: i32) -> Run {
+    let ids = gates_named(template, "cors");
+    let test = project(template)
+        .env("API_URL", &server.url(""))
+        .env("APP_ORIGIN", APP_ORIGIN);
+    run_all(test, &ids, code)
+}
+
+#[test]
+fn cors_passes_a_server_that_allows_the_app_origin_alone() {
+    for template in ["python", "node"] {
+        let server = cors_server(|origin| (origin == APP_ORIGIN).then(|| origin.to_owned()));
+        let run = cors(template, &server, 0);
+        assert_eq!(run.ids(), ["cors", "cors-foreign-origin"], "{template}");
+        for id in run.ids() {
+            assert_passed(&run.gate(&id));
+        }
+    }
+}
+
+/// What `cors({ origin: true })` or a reflecting proxy does: every origin
+/// is allowed, so every site may read the API with its users' cookies.
+#[test]
+fn cors_fails_a_server_that_echoes_any_origin() {
+    for template in ["python", "node"] {
+        let server = cors_server(|origin| Some(origin.to_owned()));
+        let run = cors(template, &server, 1);
+        assert_passed(&run.gate("cors"));
+        let gate = run.gate("cors-foreign-origin");
+        assert_eq!(gate["status"], "failed", "{template}: {gate:#}");
+        assert_eq!(gate["failures"][0]["expected"], "absent", "{gate:#}");
+    }
+}
+
+#[test]
+fn cors_fails_a_server_that_allows_every_origin_with_a_star() {
+    for template in ["python", "node"] {
+        let server = cors_server(|_| Some("*".to_owned()));
+        let run = cors(template, &server, 1);
+        for id in ["cors", "cors-foreign-origin"] {
+            assert_eq!(run.gate(id)["status"], "failed", "{template} {id}");
+        }
+    }
+}
+
 // --- health and admin-health -------------------------------------------------
 
 /// A front end's server: its index page, 200, for every path.
