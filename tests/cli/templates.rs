@@ -421,28 +421,51 @@ fn disk_free_fails_on_an_empty_result() {
 
 // --- rate-limit --------------------------------------------------------------
 
-/// `/health` answering 200 to the first `served` requests, then 429.
-fn limited_after(served: usize) -> HttpServer {
+/// Answers the first `served` requests with `answer`, the rest with 429:
+/// a limiter in front of one route.
+fn limiter(
+    served: usize,
+    answer: impl Fn(&Request) -> Response + Send + Sync + 'static,
+) -> impl Fn(&Request) -> Response + Send + Sync + 'static {
     let count = AtomicUsize::new(0);
+    move |request| match count.fetch_add(1, Ordering::SeqCst) < served {
+        true => answer(request),
+        false => Response::status(429),
+    }
+}
+
+/// The smoke account's login, as the stand-in API answers it.
+fn login(request: &Request) -> Response {
+    match request.method == "POST"
+        && body_json(request) == json!({"email": EMAIL, "password": PASSWORD})
+    {
+        true => Response::json(&format!(r#"{{"access_token": "{TOKEN}"}}"#)),
+        false => Response::status(401),
+    }
+}
+
+/// A `/health` that is never limited, and a login limited after `served`
+/// requests.
+fn limited_after(served: usize) -> HttpServer {
     HttpServer::new()
-        .handle("/health", move |_| {
-            match count.fetch_add(1, Ordering::SeqCst) < served {
-                true => Response::ok("ok"),
-                false => Response::status(429),
-            }
-        })
+        .route("/health", Response::json(r#"{"status": "ok"}"#))
+        .handle("/api/auth/login", limiter(served, login))
         .start()
+}
+
+/// `test` (the python template) with the smoke account set, against `server`.
+fn smoke_account(test: Test, server: &HttpServer) -> Test {
+    test.env("API_URL", &server.url(""))
+        .env("SMOKE_EMAIL", EMAIL)
+        .env("SMOKE_PASSWORD", PASSWORD)
 }
 
 /// `gate run rate-limit` against `server`, expecting exit `code`.
 #[track_caller]
 fn rate_limit(server: &HttpServer, code: i32) -> (Value, String) {
-    let run = run(
-        project("python").env("API_URL", &server.url("")),
-        "rate-limit",
-        code,
-    );
+    let run = run(smoke_account(project("python"), server), "rate-limit", code);
     assert_eq!(run.ids(), ["rate-limit"]);
+    assert_hidden(&run, PASSWORD);
     let config = run.read("gates.toml");
     (run.gate("rate-limit"), config)
 }
@@ -462,12 +485,19 @@ fn rate_limit_fails_an_endpoint_that_answers_429_from_the_first_request() {
     );
 }
 
+/// Health checks are rarely rate-limited: the gate probes the login, the
+/// route a limiter guards against password guessing.
 #[test]
-fn rate_limit_passes_an_endpoint_that_starts_answering_429_after_100_requests() {
+fn rate_limit_passes_a_login_that_starts_answering_429_after_100_requests() {
     let server = limited_after(100);
     let (gate, _) = rate_limit(&server, 0);
     assert_passed(&gate);
-    assert_eq!(server.hits("/health"), 150);
+    assert_eq!(server.hits("/api/auth/login"), 150);
+    assert_eq!(server.hits("/health"), 0);
+    assert_eq!(
+        body_json(&server.last_request("/api/auth/login")),
+        json!({"email": EMAIL, "password": PASSWORD})
+    );
 }
 
 #[test]
@@ -483,7 +513,83 @@ fn rate_limit_fails_an_endpoint_that_never_answers_429() {
             &at_in(&config, "rate-limit", "429 }"),
         ),
     );
-    assert_eq!(server.hits("/health"), 150);
+    assert_eq!(server.hits("/api/auth/login"), 150);
+}
+
+/// One limit of 100 requests for the whole API, as a limiter keyed by the
+/// client's address alone sets it: the probes that share the API with
+/// `rate-limit` run before it trips the limit, even one at a time and
+/// listed after it.
+#[test]
+fn rate_limit_runs_after_the_probes_whose_requests_its_limit_would_refuse() {
+    let limit = Arc::new(limiter(100, |request| match request.path.as_str() {
+        "/health" => Response::json(r#"{"status": "ok"}"#)
+            .header("Access-Control-Allow-Origin", "https://app.example.com"),
+        _ => login(request),
+    }));
+    let shared = Arc::clone(&limit);
+    let server = HttpServer::new()
+        .handle("/health", move |request| shared(request))
+        .handle("/api/auth/login", move |request| limit(request))
+        .start();
+    let run = smoke_account(project("python"), &server)
+        .args(&[
+            "run",
+            "-j",
+            "1",
+            "rate-limit",
+            "cors",
+            "health",
+            "smoke-login",
+            "--format",
+            "json",
+        ])
+        .run()
+        .code(0);
+    for id in ["cors", "health", "smoke-login", "rate-limit"] {
+        assert_passed(&run.gate(id));
+    }
+}
+
+/// The node template's stand-in login: a wrong password gets 401 from the
+/// first `served` requests, 429 after.
+fn node_login(served: usize) -> HttpServer {
+    HttpServer::new()
+        .route("/health", Response::json(r#"{"status": "ok"}"#))
+        .handle(
+            "/api/auth/login",
+            limiter(served, |request| match request.method.as_str() {
+                "POST" => Response::status(401),
+                _ => Response::status(405),
+            }),
+        )
+        .start()
+}
+
+#[test]
+fn node_rate_limit_passes_a_login_that_refuses_wrong_passwords_with_429_after_100() {
+    let server = node_login(100);
+    let run = run(
+        project("node").env("API_URL", &server.url("")),
+        "rate-limit",
+        0,
+    );
+    assert_passed(&run.gate("rate-limit"));
+    assert_eq!(server.hits("/api/auth/login"), 150);
+    assert_eq!(server.hits("/health"), 0);
+}
+
+#[test]
+fn node_rate_limit_fails_a_login_that_is_not_limited() {
+    let server = node_login(usize::MAX);
+    let run = run(
+        project("node").env("API_URL", &server.url("")),
+        "rate-limit",
+        1,
+    );
+    let gate = run.gate("rate-limit");
+    assert_eq!(gate["status"], "failed", "{gate:#}");
+    assert_eq!(gate["failures"][0]["actual"], "401", "{gate:#}");
 }
 
 // --- response-time (load) ----------------------------------------------------
@@ -865,6 +971,70 @@ fn run_all(test: Test, ids: &[String], code: i32) -> Run {
     let mut args: Vec<&str> = vec!["run", "--format", "json"];
     args.extend(ids.iter().map(String::as_str));
     test.args(&args).run().code(code)
+}
+
+// --- cors --------------------------------------------------------------------
+
+const APP_ORIGIN: &str = "https://app.shop.test";
+
+/// `/health` answering `access-control-allow-origin` with what `allow`
+/// returns for the request's Origin (nothing for None).
+fn cors_server(allow: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> HttpServer {
+    HttpServer::new()
+        .handle("/health", move |request| {
+            let response = Response::json(r#"{"status": "ok"}"#);
+            match request.header("origin").and_then(&allow) {
+                Some(origin) => response.header("Access-Control-Allow-Origin", &origin),
+                None => response,
+            }
+        })
+        .start()
+}
+
+#[track_caller]
+fn cors(template: &str, server: &HttpServer, code: i32) -> Run {
+    let ids = gates_named(template, "cors");
+    let test = project(template)
+        .env("API_URL", &server.url(""))
+        .env("APP_ORIGIN", APP_ORIGIN);
+    run_all(test, &ids, code)
+}
+
+#[test]
+fn cors_passes_a_server_that_allows_the_app_origin_alone() {
+    for template in ["python", "node"] {
+        let server = cors_server(|origin| (origin == APP_ORIGIN).then(|| origin.to_owned()));
+        let run = cors(template, &server, 0);
+        assert_eq!(run.ids(), ["cors", "cors-foreign-origin"], "{template}");
+        for id in run.ids() {
+            assert_passed(&run.gate(&id));
+        }
+    }
+}
+
+/// What `cors({ origin: true })` or a reflecting proxy does: every origin
+/// is allowed, so every site may read the API with its users' cookies.
+#[test]
+fn cors_fails_a_server_that_echoes_any_origin() {
+    for template in ["python", "node"] {
+        let server = cors_server(|origin| Some(origin.to_owned()));
+        let run = cors(template, &server, 1);
+        assert_passed(&run.gate("cors"));
+        let gate = run.gate("cors-foreign-origin");
+        assert_eq!(gate["status"], "failed", "{template}: {gate:#}");
+        assert_eq!(gate["failures"][0]["expected"], "absent", "{gate:#}");
+    }
+}
+
+#[test]
+fn cors_fails_a_server_that_allows_every_origin_with_a_star() {
+    for template in ["python", "node"] {
+        let server = cors_server(|_| Some("*".to_owned()));
+        let run = cors(template, &server, 1);
+        for id in ["cors", "cors-foreign-origin"] {
+            assert_eq!(run.gate(id)["status"], "failed", "{template} {id}");
+        }
+    }
 }
 
 // --- health and admin-health -------------------------------------------------
