@@ -198,3 +198,8 @@ pub struct ServiceResult {
     /// The tail of its own output, secrets masked.
     pub output: String,
 }
+
+/// `duration` in whole milliseconds, as the events and reports write it.
+pub fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

@@ -2,15 +2,46 @@
 //! timeout or a cancel reaches everything it started: SIGTERM to the group,
 //! a grace period, then SIGKILL.
 
+use std::io;
+use std::path::Path;
+use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::process::Child;
+use tokio::net::unix::pipe;
+use tokio::process::{Child, Command};
 
+use super::leftovers::Tag;
 use super::procfs;
 use super::stop::{Stop, StopReceiver, reached};
 
 /// How often to look whether a terminated group is gone.
 const POLL: Duration = Duration::from_millis(10);
+
+/// Starts `command` (its program, arguments and environment set) in `cwd`
+/// as the leader of a new process group, tagged with `tag`, stdin closed,
+/// stdout and stderr on one new pipe: how gate starts every process. A
+/// `cwd` that does not exist is said in those words, as an error of kind
+/// `NotADirectory`.
+pub fn start(mut command: Command, cwd: &Path, tag: &Tag) -> io::Result<(Child, pipe::Receiver)> {
+    let (writer, reader) = pipe::pipe()?;
+    let writer = writer.into_blocking_fd()?;
+    tag.apply(&mut command);
+    command
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone()?)
+        .stderr(writer)
+        .process_group(0)
+        .kill_on_drop(true);
+    match command.spawn() {
+        Ok(child) => Ok((child, reader)),
+        Err(_) if !cwd.is_dir() => Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            format!("working directory \"{}\" does not exist", cwd.display()),
+        )),
+        Err(error) => Err(error),
+    }
+}
 
 /// Sends `signal` to every process of group `pgid`; false if none is left.
 fn signal_group(pgid: i32, signal: libc::c_int) -> bool {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Gate, Severity};
 use crate::error::Error;
-use crate::event::{Failure, GateResult, ServiceStatus, Stats, Status};
+use crate::event::{Failure, GateResult, ServiceStatus, Stats, Status, millis};
 use crate::exec::Run;
 use crate::plan::{Plan, Step};
 use crate::signoff::Signature;
@@ -284,8 +284,4 @@ pub fn counts(gates: &[GateRecord]) -> BTreeMap<Status, usize> {
         *counts.entry(gate.status).or_default() += 1;
     }
     counts
-}
-
-fn millis(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

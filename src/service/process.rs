@@ -4,7 +4,7 @@
 //! `stop_signal`, `kill_grace`, then SIGKILL.
 
 use std::io;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::PlannedService;
 use super::ready::ReadyProbe;
 use crate::check::Resources;
-use crate::event::{Event, ServiceResult, ServiceStatus};
+use crate::event::{Event, ServiceResult, ServiceStatus, millis};
 use crate::exec::leftovers::{self, Tag};
 use crate::exec::output::{LineSplitter, Tail};
 use crate::exec::process_group;
@@ -154,14 +154,7 @@ impl Running {
     fn start(service: &PlannedService, context: &ServiceContext) -> Running {
         let output = Arc::new(Mutex::new(Tail::new(context.output_lines)));
         let (matched, logged) = watch::channel(false);
-        let child = match service.cwd.is_dir() {
-            true => spawn(service, context),
-            false => Err(io::Error::other(format!(
-                "working directory \"{}\" does not exist",
-                service.cwd.display()
-            ))),
-        };
-        let child = child.map(|(child, reader)| {
+        let child = spawn(service, context).map(|(child, reader)| {
             let pattern = match &service.ready {
                 Some(ReadyProbe::Log(pattern)) => Some(pattern.clone()),
                 _ => None,
@@ -311,23 +304,13 @@ fn spawn(
     service: &PlannedService,
     context: &ServiceContext,
 ) -> io::Result<(Child, pipe::Receiver)> {
-    let (writer, reader) = pipe::pipe()?;
-    let writer = writer.into_blocking_fd()?;
     let shell = &context.shell;
     let mut command = Command::new(&shell[0]);
     command
         .args(&shell[1..])
         .arg(&service.run)
-        .current_dir(&service.cwd)
         .envs(service.env.iter().map(|(k, v)| (k, v)));
-    context.tag.apply(&mut command);
-    command
-        .stdin(Stdio::null())
-        .stdout(writer.try_clone()?)
-        .stderr(writer)
-        .process_group(0)
-        .kill_on_drop(true);
-    Ok((command.spawn()?, reader))
+    process_group::start(command, &service.cwd, &context.tag)
 }
 
 /// Keeps the tail of the service's output and watches for `pattern`.
@@ -356,8 +339,4 @@ async fn read_output(
     {
         matched.send_replace(true);
     }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -195,6 +195,21 @@ fn a_service_runs_in_its_cwd_relative_to_the_config() {
 }
 
 #[test]
+fn a_service_whose_cwd_does_not_exist_makes_its_users_error() {
+    let config = "[services.api]\ncwd = \"missing\"\nrun = \"sleep 30\"\n\
+                  [gates.uses]\nservices = [\"api\"]\nrun = \"true\"\n";
+    let run = run_json(config, &[], 1);
+    let gate = run.gate("uses");
+    assert_eq!(gate["status"], "error", "{gate:#}");
+    let reason = gate["reason"].as_str().expect("a reason");
+    assert!(
+        reason.starts_with("service api cannot start `sleep 30`: working directory \""),
+        "{reason}"
+    );
+    assert!(reason.ends_with("missing\" does not exist"), "{reason}");
+}
+
+#[test]
 fn ready_interpolates_variables() {
     let port = free_port();
     let keys = "ready = { tcp = \"127.0.0.1:${SERVICE_PORT}\" }\nready_timeout = \"5s\"";

@@ -12,7 +12,6 @@ mod outputs;
 
 use std::ffi::OsStr;
 use std::io;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -162,11 +161,8 @@ async fn attempt(probe: &RunProbe, ctx: &mut AttemptContext<'_>) -> Attempt {
     let held = secret.then(|| ctx.stream.take()).flatten();
     let (attempt, ended) = match spawn(&probe.run, shell, step, (ctx.tag, extra)) {
         Ok((child, reader)) => supervise(child, reader, &probe.expect, ctx).await,
-        Err(_) if !step.cwd.is_dir() => {
-            return Attempt::error(format!(
-                "working directory \"{}\" does not exist",
-                step.cwd.display()
-            ));
+        Err(error) if error.kind() == io::ErrorKind::NotADirectory => {
+            return Attempt::error(error.to_string());
         }
         Err(error) => {
             return Attempt::error(format!("cannot start `{}`: {error}", shell.join(" ")));
@@ -259,22 +255,11 @@ fn start(
     step: &Step,
     (tag, extra): (&Tag, Extra),
 ) -> io::Result<(Child, pipe::Receiver)> {
-    let (writer, reader) = pipe::pipe()?;
-    let writer = writer.into_blocking_fd()?;
     if let Some((name, value)) = extra {
         command.env(name, value);
     }
     command.envs(step.env.iter().map(|(k, v)| (k, v)));
-    tag.apply(&mut command);
-    command
-        .current_dir(&step.cwd)
-        .stdin(Stdio::null())
-        .stdout(writer.try_clone()?)
-        .stderr(writer)
-        .process_group(0)
-        .kill_on_drop(true);
-    let child = command.spawn()?;
-    Ok((child, reader))
+    process_group::start(command, &step.cwd, tag)
 }
 
 /// Waits for the command, a timeout or a stop, ends the process group and
