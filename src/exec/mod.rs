@@ -139,7 +139,7 @@ impl Dispatcher {
         let mut signals = Signals::new();
         loop {
             self.start_ready(on_event);
-            let all_done = self.states.iter().all(|s| matches!(s, State::Done(_)));
+            let all_done = (0..self.states.len()).all(|gate| self.ended(gate));
             if self.running == 0 && all_done && self.services.settled() {
                 return self.end_run(&mut signals, on_event).await;
             }
@@ -278,12 +278,17 @@ impl Dispatcher {
         Some(outcome)
     }
 
+    /// True once gate `index` has ended, whatever its status.
+    fn ended(&self, index: usize) -> bool {
+        matches!(self.states[index], State::Done(_))
+    }
+
     /// True once every `after` gate of step `index` has ended, whatever its status.
     fn after_ended(&self, index: usize) -> bool {
         self.shared.plan.steps[index]
             .after
             .iter()
-            .all(|&gate| matches!(self.states[gate], State::Done(_)))
+            .all(|&gate| self.ended(gate))
     }
 
     /// Step `index` as it runs: planned again with the values the gates it
@@ -396,10 +401,7 @@ impl Dispatcher {
         let steps = &self.shared.plan.steps;
         for &service in &steps[index].services {
             let users = &self.services.planned(service).users;
-            if users
-                .iter()
-                .all(|&user| matches!(self.states[user], State::Done(_)))
-            {
+            if users.iter().all(|&user| self.ended(user)) {
                 self.services.release(service);
             }
         }

@@ -181,9 +181,11 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
     let settings = effective_settings(config, options)?;
     let global_env = interpolate_env(&config.source, &config.env, environment, &[], None, None)?;
     let upstream = later::Upstream::of(config);
+    let services = plan_services(config, &selected, (&global_env, environment))?;
     let steps = selected
         .iter()
-        .map(|&index| {
+        .enumerate()
+        .map(|(position, &index)| {
             let gate = &config.gates[index];
             let context = StepContext {
                 config,
@@ -191,11 +193,11 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
                 global_env: &global_env,
                 environment,
                 later: &upstream.captures(index),
+                services: services_of(position, &services),
             };
             context.step(gate, &settings, options).map(Arc::new)
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    let services = plan_services(config, &selected, (&global_env, environment))?;
     let signoff_fields = interpolate_env(
         &config.source,
         &config.signoff_fields,
@@ -204,7 +206,6 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         Some("[signoff] fields"),
         None,
     )?;
-    let steps = with_services(steps, &services);
     let concurrency = settings.concurrency.unwrap_or_else(default_concurrency);
     let set_vars = steps
         .iter()
@@ -274,23 +275,10 @@ fn plan_services(
     Ok(planned)
 }
 
-/// `steps` with the indices of the services each uses.
-fn with_services(steps: Vec<Arc<Step>>, services: &[Arc<PlannedService>]) -> Vec<Arc<Step>> {
-    steps
-        .into_iter()
-        .enumerate()
-        .map(|(index, step)| {
-            let used: Vec<usize> = (0..services.len())
-                .filter(|&s| services[s].users.contains(&index))
-                .collect();
-            match used.is_empty() {
-                true => step,
-                false => Arc::new(Step {
-                    services: used,
-                    ..Step::clone(&step)
-                }),
-            }
-        })
+/// Indices into `services` of those step `position` uses.
+fn services_of(position: usize, services: &[Arc<PlannedService>]) -> Vec<usize> {
+    (0..services.len())
+        .filter(|&s| services[s].users.contains(&position))
         .collect()
 }
 
@@ -353,6 +341,8 @@ struct StepContext<'a> {
     environment: &'a Environment,
     /// The variables the gates it needs capture.
     later: &'a BTreeSet<String>,
+    /// Indices into the plan's services of those it uses.
+    services: Vec<usize>,
 }
 
 impl StepContext<'_> {
@@ -396,7 +386,7 @@ impl StepContext<'_> {
             timeout: gate.timeout.unwrap_or(settings.timeout),
             confirmation: confirmation(gate, options),
             replan: !self.later.is_empty(),
-            services: Vec::new(),
+            services: self.services.clone(),
         })
     }
 
