@@ -280,6 +280,58 @@ fn a_service_never_ready_in_time_makes_its_users_error_and_is_stopped() {
 
 // --- ready checks --------------------------------------------------------------
 
+/// An answer of 500 or more (a server still starting, or failing) is not
+/// ready: its users must not run against it.
+#[test]
+fn ready_http_does_not_hold_on_a_5xx_answer() {
+    let server = HttpServer::new()
+        .route("/health", Response::status(503))
+        .start();
+    let config = format!(
+        "[services.api]\nrun = \"sleep 30\"\nready_timeout = \"1s\"\nready = {{ http = \"{url}\" }}\n\
+         [gates.health]\nservices = [\"api\"]\nrun = \"true\"\n",
+        url = server.url("/health")
+    );
+    let run = run_json(&config, &[], 1);
+    assert_ended(
+        &run.gate("health"),
+        "error",
+        "service api not ready after 1s",
+    );
+    assert!(server.hits("/health") >= 2, "probed until the time was up");
+}
+
+/// A port that never opens is not ready.
+#[test]
+fn ready_tcp_does_not_hold_while_nothing_listens() {
+    let port = free_port();
+    let config = format!(
+        "[services.api]\nrun = \"sleep 30\"\nready_timeout = \"1s\"\n\
+         ready = {{ tcp = \"127.0.0.1:{port}\" }}\n\
+         [gates.uses]\nservices = [\"api\"]\nrun = \"true\"\n"
+    );
+    let run = run_json(&config, &[], 1);
+    assert_ended(&run.gate("uses"), "error", "service api not ready after 1s");
+}
+
+#[test]
+fn a_manual_gate_cannot_use_a_service() {
+    let config = "[services.api]\nrun = \"serve\"\n\
+                  [gates.signoff]\nmanual = true\nservices = [\"api\"]\n";
+    let run = Test::new().config(config).args(&["check"]).run().code(2);
+    assert!(
+        run.stderr()
+            .contains("gate `signoff` is manual: a person confirms it, so it uses no service"),
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr().contains("gates.toml:5:13"),
+        "{}",
+        run.transcript()
+    );
+}
+
 #[test]
 fn ready_log_holds_once_a_line_matches() {
     let config = format!(
