@@ -163,7 +163,7 @@ fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
 fn ledger(config: &Config) -> Result<Ledger, Error> {
     Ok(Ledger {
         store: signoff::read(&signoff::path(config.source.dir()))?,
-        commit: origin::commit(&config.source.path),
+        commit: origin::head(&config.source.path),
         now: SystemTime::now(),
     })
 }
@@ -179,7 +179,8 @@ fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
         Some(by) => by.clone(),
         None => git_user_name(config.source.dir())?,
     };
-    let commit = origin::commit(&config.source.path);
+    let commit = origin::head(&config.source.path)
+        .map_err(|why| Error::usage(format!("cannot sign off: {why}"), None))?;
     let signature = Signature::new(
         by,
         args.note.clone(),
@@ -189,11 +190,10 @@ fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
     );
     // The report first: it must be one, and hold the gates, before anything is written.
     let masked = signature.masked(&redactor);
-    let require_manual = config.settings.require_manual;
     let signed = args
         .report
         .as_deref()
-        .map(|path| signed_report(path, &args.gates, &masked, require_manual))
+        .map(|path| signed_report(path, &args.gates, &masked))
         .transpose()?;
     let path = signoff::path(config.source.dir());
     let mut store = signoff::read(&path)?;
@@ -211,16 +211,11 @@ fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
 }
 
 /// The JSON report at `path` with the gates `ids` passed by `signature`.
-fn signed_report(
-    path: &Path,
-    ids: &[String],
-    signature: &Signature,
-    require_manual: bool,
-) -> Result<Report, Error> {
+fn signed_report(path: &Path, ids: &[String], signature: &Signature) -> Result<Report, Error> {
     let mut report = Report::read(path, "sign off in")?;
     for id in ids {
         report
-            .sign_off(id, signature.clone(), require_manual)
+            .sign_off(id, signature.clone())
             .map_err(|message| Error::usage(format!("{}: {message}", path.display()), None))?;
     }
     Ok(report)
@@ -228,21 +223,12 @@ fn signed_report(
 
 /// `git config user.name` in `dir`: who signs off when `--by` is not given.
 fn git_user_name(dir: &Path) -> Result<String, Error> {
-    duct::cmd!("git", "config", "user.name")
-        .dir(dir)
-        .stdin_null()
-        .stderr_null()
-        .unchecked()
-        .read()
-        .ok()
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .ok_or_else(|| {
-            Error::usage(
-                "no name to sign off with: `git config user.name` is not set",
-                Some("say who confirms with --by NAME".to_owned()),
-            )
-        })
+    origin::git(dir, &["config", "user.name"]).map_err(|_| {
+        Error::usage(
+            "no name to sign off with: `git config user.name` is not set",
+            Some("say who confirms with --by NAME".to_owned()),
+        )
+    })
 }
 
 /// `signed off team-notified by Ana for commit 1a2b3c4, until ...`, a line a gate.

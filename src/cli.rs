@@ -90,7 +90,7 @@ pub struct AckArgs {
     pub gates: Vec<String>,
 
     /// Who confirms them (default: git config user.name)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = signer)]
     pub by: Option<String>,
 
     /// A note kept with the sign-off
@@ -127,13 +127,28 @@ impl AckArgs {
     }
 }
 
-/// `--expires`: a duration as the config writes them, greater than zero.
+/// Longest `--expires`: ten years (a time past year 9999 cannot be written).
+const MAX_EXPIRY: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
+
+/// `--expires`: a duration as the config writes them, greater than zero,
+/// at most ten years.
 fn expiry(text: &str) -> Result<Duration, String> {
     match Delay::parse(text)?.0 {
         Duration::ZERO => Err("a sign-off that expires at once never holds: \
                                give a duration greater than zero, like 7d"
             .to_owned()),
+        duration if duration > MAX_EXPIRY => {
+            Err("a sign-off holds for ten years at most: give a shorter duration".to_owned())
+        }
         duration => Ok(duration),
+    }
+}
+
+/// `--by`: a name, not blank.
+fn signer(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err("say who confirms: the name is empty".to_owned()),
+        name => Ok(name.to_owned()),
     }
 }
 

@@ -70,15 +70,22 @@ pub struct Store {
 #[derive(Debug, Clone)]
 pub struct Ledger {
     pub store: Store,
-    /// `git rev-parse HEAD` beside the config; `None` outside git.
-    pub commit: Option<String>,
+    /// `git rev-parse HEAD` beside the config; `None` outside git; an
+    /// error when git could not tell, and then no record holds.
+    pub commit: Result<Option<String>, String>,
     pub now: SystemTime,
 }
 
 impl Ledger {
     /// Where `gate` stands for this commit, now.
     pub fn standing(&self, gate: &str) -> Standing {
-        self.store.standing(gate, self.commit.as_deref(), self.now)
+        match &self.commit {
+            Ok(commit) => self.store.standing(gate, commit.as_deref(), self.now),
+            Err(why) => match self.store.records.iter().any(|r| r.gate == gate) {
+                true => Standing::Stale(format!("no sign-off holds: {why}")),
+                false => Standing::Unsigned,
+            },
+        }
     }
 }
 

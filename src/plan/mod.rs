@@ -399,11 +399,13 @@ impl StepContext<'_> {
     }
 }
 
-/// How `gate` is confirmed: by a sign-off on record or by `--ack`.
+/// How `gate` is confirmed: by a sign-off on record or by `--ack`. Only a
+/// manual gate is: a record naming an automated gate counts for nothing.
 fn confirmation(gate: &Gate, options: &Options) -> Confirmation {
     let standing = options
         .signoffs
         .as_ref()
+        .filter(|_| gate.is_manual())
         .map_or(Standing::Unsigned, |ledger| ledger.standing(&gate.id));
     Confirmation::of(options.acks.contains(&gate.id), standing)
 }

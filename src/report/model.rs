@@ -209,26 +209,33 @@ impl Report {
         Ok(report)
     }
 
-    /// Marks the manual gate `id` passed by `signature`, and counts and
-    /// judges the gates again (a pending gate fails the run only with
-    /// `require_manual`).
-    pub fn sign_off(
-        &mut self,
-        id: &str,
-        signature: Signature,
-        require_manual: bool,
-    ) -> Result<(), String> {
+    /// Marks the pending manual gate `id` passed by `signature`, counts
+    /// again, and judges again as strictly as the run could have: the
+    /// report does not say whether the run required manual gates or was
+    /// interrupted, so a failed run passes only when nothing is left that
+    /// could have failed it (no gate but a warn gate not passed, none
+    /// cancelled).
+    pub fn sign_off(&mut self, id: &str, signature: Signature) -> Result<(), String> {
         let gate = self
             .gates
             .iter_mut()
             .find(|g| g.gate.id == id)
             .ok_or_else(|| format!("gate `{id}` is not in the report"))?;
+        if gate.gate.kind != crate::check::manual::KIND || gate.status != Status::Pending {
+            return Err(format!(
+                "gate `{id}` is {} in the report: only a pending manual gate is signed off",
+                gate.status.as_str()
+            ));
+        }
         gate.status = Status::Passed;
         gate.reason = None;
         gate.signoff = Some(signature);
         self.counts = counts(&self.gates);
-        let failed = self.gates.iter().any(|g| g.fails_run(require_manual));
-        self.outcome = if failed { Outcome::Fail } else { Outcome::Pass };
+        let cancelled = self.gates.iter().any(|g| g.status == Status::Cancelled);
+        let failing = self.gates.iter().any(|g| g.fails_run(true));
+        if self.outcome == Outcome::Fail && !cancelled && !failing {
+            self.outcome = Outcome::Pass;
+        }
         Ok(())
     }
 

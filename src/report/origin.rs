@@ -13,23 +13,57 @@ pub fn host() -> Option<String> {
     (result == 0 && !name.is_empty()).then_some(name)
 }
 
-/// `git rev-parse HEAD` in the config's directory, when it is in a repository.
+/// `git rev-parse HEAD` in the config's directory, when it is in a
+/// repository; for the reports, which leave the commit out when unknown.
 pub fn commit(config: &Path) -> Option<String> {
-    let dir = config
+    head(config).ok().flatten()
+}
+
+/// The commit checked out beside the config: `Ok(None)` outside any git
+/// repository, an error when there is one but git cannot say (git missing,
+/// a repository git refuses to read): sign-offs must not take that for
+/// "outside git".
+pub fn head(config: &Path) -> Result<Option<String>, String> {
+    let dir = config_dir(config);
+    if !in_repository(dir) {
+        return Ok(None);
+    }
+    let commit = git(dir, &["rev-parse", "HEAD"])
+        .map_err(|why| format!("git cannot tell the commit checked out: {why}"))?;
+    Ok(Some(commit))
+}
+
+/// The directory of the config file at `config`.
+fn config_dir(config: &Path) -> &Path {
+    config
         .parent()
         .filter(|d| !d.as_os_str().is_empty() && d.is_dir())
-        .unwrap_or(Path::new("."));
-    duct::cmd!("git", "rev-parse", "HEAD")
+        .unwrap_or(Path::new("."))
+}
+
+/// True when `dir` or one of its parents holds a `.git`.
+fn in_repository(dir: &Path) -> bool {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    dir.ancestors().any(|d| d.join(".git").exists())
+}
+
+/// The trimmed output of `git ARGS` run in `dir`; why not, in one line,
+/// when it fails or prints nothing.
+pub fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let output = duct::cmd("git", args)
         .dir(dir)
         .stdin_null()
-        .stderr_null()
         .unchecked()
         .stdout_capture()
+        .stderr_capture()
         .run()
-        .ok()
-        .filter(|output| output.status.success())
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-        .filter(|commit| !commit.is_empty())
+        .map_err(|error| one_line(&error.to_string()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    match (output.status.success(), stdout.is_empty()) {
+        (true, false) => Ok(stdout),
+        (true, true) => Err(format!("`git {}` printed nothing", args.join(" "))),
+        (false, _) => Err(one_line(&String::from_utf8_lossy(&output.stderr))),
+    }
 }
 
 /// `text` on one line, runs of whitespace as one space.

@@ -295,3 +295,134 @@ fn a_secret_in_a_note_is_masked() {
     assert_eq!(run.gate("notified")["signoff"]["note"], "token ***");
     assert!(!run.read("gate.md").contains("s3cr3t"));
 }
+
+/// The JSON report at `name` in `test`'s directory.
+fn report(test: &Test, name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(test.path().join(name)).unwrap()).unwrap()
+}
+
+/// A record written by hand: `gate` signed off by Mallory, with no commit.
+fn hand_written_record(test: &Test, gate: &str) {
+    let store = format!(
+        "[[signoff]]\ngate = \"{gate}\"\nby = \"Mallory\"\nat = \"2026-01-01T00:00:00Z\"\n"
+    );
+    std::fs::create_dir_all(test.path().join(".gate")).unwrap();
+    std::fs::write(test.path().join(".gate/signoff.toml"), store).unwrap();
+}
+
+/// A repository git cannot read is not "outside git": a sign-off with no
+/// commit must not hold there, and none can be given.
+#[test]
+fn where_git_cannot_tell_the_commit_no_sign_off_holds() {
+    let test = no_git_config(Test::new().config(CONFIG));
+    std::fs::write(
+        test.path().join(".git"),
+        "gitdir: /nonexistent/repository\n",
+    )
+    .unwrap();
+    hand_written_record(&test, "notified");
+    let output = test
+        .command()
+        .args(["run", "--json", "report.json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a pending gate does not fail the run"
+    );
+    let gate = &report(&test, "report.json")["gates"][1];
+    assert_eq!(gate["status"], "pending", "{gate}");
+    let reason = gate["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("no sign-off holds: git cannot tell the commit checked out"),
+        "{reason}"
+    );
+    let output = test
+        .command()
+        .args(["ack", "notified", "--by", "Ana"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot sign off: git cannot tell"),
+        "{stderr}"
+    );
+}
+
+/// A record naming an automated gate says nothing about it.
+#[test]
+fn a_record_for_an_automated_gate_is_not_shown_as_its_sign_off() {
+    let test = no_git_config(Test::new().config(CONFIG));
+    hand_written_record(&test, "build");
+    gate(&test, &["run", "--json", "report.json"]);
+    let build = &report(&test, "report.json")["gates"][0];
+    assert_eq!(build["id"], "build");
+    assert_eq!(build["signoff"], serde_json::Value::Null, "{build}");
+}
+
+/// A report of a run that required sign-off of every manual gate stays
+/// failed while one of them is still pending.
+#[test]
+fn signing_one_of_two_required_gates_in_a_report_leaves_it_failed() {
+    let config = format!(
+        "{CONFIG}\n[gates.backup]\nsection = \"Sign-off\"\nmanual = true\n\n\
+         [profiles.release]\nrequire_manual = true\n"
+    );
+    let test = no_git_config(Test::new().config(&config));
+    let output = test
+        .command()
+        .args(["run", "--profile", "release", "--json", "report.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    ack(
+        &test,
+        &["notified", "--by", "Ana", "--report", "report.json"],
+    );
+    let after = report(&test, "report.json");
+    assert_eq!(after["gates"][1]["status"], "passed");
+    assert_eq!(after["gates"][2]["status"], "pending");
+    assert_eq!(after["outcome"], "fail");
+}
+
+/// Only a pending manual gate is signed off in a report.
+#[test]
+fn a_gate_that_is_not_pending_in_the_report_is_not_signed_off() {
+    let test = no_git_config(Test::new().config(CONFIG));
+    gate(
+        &test,
+        &["run", "--ack", "notified", "--json", "report.json"],
+    );
+    let output = test
+        .command()
+        .args(["ack", "notified", "--by", "Ana", "--report", "report.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "gate `notified` is passed in the report: only a pending manual gate is signed off"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !test.path().join(".gate/signoff.toml").exists(),
+        "a record was written"
+    );
+}
+
+#[test]
+fn a_blank_name_or_an_expiry_past_ten_years_is_refused() {
+    let test = no_git_config(Test::new().config(CONFIG));
+    for args in [
+        &["ack", "notified", "--by", " "][..],
+        &["ack", "notified", "--by", "Ana", "--expires", "4000000d"][..],
+    ] {
+        let output = test.command().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+    assert!(!test.path().join(".gate/signoff.toml").exists());
+}
