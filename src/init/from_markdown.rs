@@ -4,6 +4,7 @@
 //! Markdown, [`gates`] decides what each becomes (a command, an HTTP probe or a
 //! manual gate), and [`render`] writes the TOML text. No step does I/O.
 
+use crate::report::origin::one_line;
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 /// One task item of a checklist (`- [ ] text`, `1. [x] text`).
@@ -248,10 +249,6 @@ fn shell(kind: &CodeBlockKind) -> Option<Shell> {
 }
 
 /// `text` on one line, runs of whitespace made one space.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// A heading's text without emoji. A leading word with no ASCII in it, made
 /// of Latin-1, punctuation and math signs, is an emoji read in the wrong
 /// encoding (`üîê` for 🔐) and goes too.
@@ -573,6 +570,8 @@ fn changes(line: &str) -> Option<String> {
     };
     has("git", &["push", "checkout"])
         .or_else(|| has("docker", &["push"]))
+        .or_else(|| has("npm", &["publish"]))
+        .or_else(|| has("helm", &["install", "upgrade", "uninstall", "rollback"]))
         .or_else(|| has("alembic", &["downgrade"]))
         .or_else(|| has("kubectl", &["apply", "delete"]))
         .or_else(|| has("terraform", &["apply"]))
@@ -816,7 +815,10 @@ pub fn render(gates: &[Gate], source: &str) -> String {
         "# Written by `gate init --from {source}`: one gate per task item of the\n\
          # checklist, in its order. Items with no command, sign-off items and\n\
          # actions (their command kept in a comment) are manual: confirm them\n\
-         # with `gate run --ack ID`.\n"
+         # with `gate ack ID` (or `gate run --ack ID` for one run).\n\
+         # A command gate passes when its command exits 0: make sure each one\n\
+         # fails when its item is not met (`df -h` always exits 0; `grep`\n\
+         # exits 0 when it finds), and add an `expect` where it does not.\n"
     );
     let variables = variables(gates);
     if !variables.is_empty() {
@@ -1113,7 +1115,9 @@ mod tests {
             ("kubectl delete pod p", "`kubectl delete` changes things"),
             ("terraform apply", "`terraform apply` changes things"),
             ("rm -rf build", "`rm -rf` changes things"),
-            ("npm publish --force", "`--force` changes things"),
+            ("npm publish --force", "`npm publish` changes things"),
+            ("helm upgrade app ./chart", "`helm upgrade` changes things"),
+            ("make deploy --force", "`--force` changes things"),
         ] {
             let gate = one(&format!("- [ ] A\n  ```sh\n  {line}\n  ```\n"));
             let expected = Kind::HeldBack {
