@@ -233,10 +233,7 @@ fn git_user_name(dir: &Path) -> Result<String, Error> {
 
 /// `signed off team-notified by Ana for commit 1a2b3c4, until ...`, a line a gate.
 fn signed_off(ids: &[String], signature: &Signature) -> String {
-    let commit = match &signature.commit {
-        Some(commit) => format!("for commit {}", signoff::short(commit)),
-        None => "outside git".to_owned(),
-    };
+    let commit = signoff::place(signature.commit.as_deref());
     let until = match &signature.expires {
         Some(expires) => format!(", until {expires}"),
         None => String::new(),

@@ -208,14 +208,19 @@ fn other_commit(by: &str, signed: Option<&str>, this: Option<&str>) -> String {
         || "not outside git".to_owned(),
         |this| format!("not this one ({})", short(this)),
     );
-    match signed {
-        Some(signed) => format!("signed off by {by} for commit {}, {this}", short(signed)),
-        None => format!("signed off by {by} outside git, {this}"),
+    format!("signed off by {by} {}, {this}", place(signed))
+}
+
+/// Where a signature was given: `for commit 1a2b3c4`, or `outside git`.
+pub fn place(commit: Option<&str>) -> String {
+    match commit {
+        Some(commit) => format!("for commit {}", short(commit)),
+        None => "outside git".to_owned(),
     }
 }
 
 /// The first digits of a commit, as git shows it.
-pub fn short(commit: &str) -> &str {
+fn short(commit: &str) -> &str {
     commit.get(..SHORT_COMMIT).unwrap_or(commit)
 }
 
