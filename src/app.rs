@@ -1,5 +1,6 @@
 //! The commands: from a parsed command line to an exit code.
 
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -165,9 +166,20 @@ fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
 
 /// The sign-offs on record beside `config`, for its commit, now.
 fn ledger(config: &Config) -> Result<Ledger, Error> {
+    let store = signoff::read(&signoff::path(config.source.dir()))?;
+    let commit = origin::head(&config.source.path);
+    let alike = match &commit {
+        Ok(Some(head)) => store
+            .other_commits(head)
+            .into_iter()
+            .filter(|other| origin::alike_but(&config.source.path, other, signoff::DIR))
+            .collect(),
+        _ => BTreeSet::new(),
+    };
     Ok(Ledger {
-        store: signoff::read(&signoff::path(config.source.dir()))?,
-        commit: origin::head(&config.source.path),
+        store,
+        commit,
+        alike,
         now: SystemTime::now(),
     })
 }

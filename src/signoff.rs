@@ -18,6 +18,7 @@
 //! Every `gate ack` adds a record; none is removed, so the file is the
 //! history of the sign-offs. The latest record that holds wins.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -28,6 +29,10 @@ use crate::redact::Redactor;
 
 /// Where the store is, relative to the config file's directory.
 pub const FILE: &str = ".gate/signoff.toml";
+
+/// The directory of [`FILE`], beside the config: what committing a
+/// sign-off changes.
+pub const DIR: &str = ".gate";
 
 /// How many digits of a commit the reasons show.
 const SHORT_COMMIT: usize = 7;
@@ -73,6 +78,9 @@ pub struct Ledger {
     /// `git rev-parse HEAD` beside the config; `None` outside git; an
     /// error when git could not tell, and then no record holds.
     pub commit: Result<Option<String>, String>,
+    /// Other commits whose files are those of `commit` but for the store
+    /// itself: committing `.gate/signoff.toml` keeps its records holding.
+    pub alike: BTreeSet<String>,
     pub now: SystemTime,
 }
 
@@ -80,12 +88,35 @@ impl Ledger {
     /// Where `gate` stands for this commit, now.
     pub fn standing(&self, gate: &str) -> Standing {
         match &self.commit {
-            Ok(commit) => self.store.standing(gate, commit.as_deref(), self.now),
+            Ok(commit) => {
+                let here = Here {
+                    commit: commit.as_deref(),
+                    alike: &self.alike,
+                };
+                self.store.standing(gate, &here, self.now)
+            }
             Err(why) => match self.store.records.iter().any(|r| r.gate == gate) {
                 true => Standing::Stale(format!("no sign-off holds: {why}")),
                 false => Standing::Unsigned,
             },
         }
+    }
+}
+
+/// The commit a record must have been given for: the one checked out, or
+/// one that differs from it only in the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Here<'a> {
+    /// `git rev-parse HEAD` beside the config; `None` outside git.
+    pub commit: Option<&'a str>,
+    /// Commits that count as this one (see [`Ledger::alike`]).
+    pub alike: &'a BTreeSet<String>,
+}
+
+impl Here<'_> {
+    /// True when a record given for `signed` holds here.
+    fn accepts(&self, signed: Option<&str>) -> bool {
+        signed == self.commit || signed.is_some_and(|c| self.alike.contains(c))
     }
 }
 
@@ -119,11 +150,11 @@ impl Signature {
         }
     }
 
-    /// Why it does not hold for `commit` at `now`; `None` when it holds.
-    pub fn problem(&self, commit: Option<&str>, now: SystemTime) -> Option<String> {
+    /// Why it does not hold `here` at `now`; `None` when it holds.
+    pub fn problem(&self, here: &Here, now: SystemTime) -> Option<String> {
         let by = &self.by;
-        if self.commit.as_deref() != commit {
-            return Some(other_commit(by, self.commit.as_deref(), commit));
+        if !here.accepts(self.commit.as_deref()) {
+            return Some(other_commit(by, self.commit.as_deref(), here.commit));
         }
         let expires = self.expires.as_deref()?;
         match humantime::parse_rfc3339(expires) {
@@ -146,12 +177,12 @@ impl Signature {
 }
 
 impl Store {
-    /// Where `gate` stands for `commit` at `now`: the latest record that
+    /// Where `gate` stands `here` at `now`: the latest record that
     /// holds, else why the latest record does not.
-    pub fn standing(&self, gate: &str, commit: Option<&str>, now: SystemTime) -> Standing {
+    pub fn standing(&self, gate: &str, here: &Here, now: SystemTime) -> Standing {
         let mut problem = None;
         for record in self.records.iter().rev().filter(|r| r.gate == gate) {
-            match record.signature.problem(commit, now) {
+            match record.signature.problem(here, now) {
                 None => return Standing::Signed(record.signature.clone()),
                 Some(why) => {
                     problem.get_or_insert(why);
@@ -159,6 +190,21 @@ impl Store {
             }
         }
         problem.map_or(Standing::Unsigned, Standing::Stale)
+    }
+
+    /// The commits of the latest record of each gate, but `head`: those a
+    /// run asks git about (see [`Ledger::alike`]).
+    pub fn other_commits(&self, head: &str) -> BTreeSet<String> {
+        let mut latest = BTreeMap::new();
+        for record in &self.records {
+            latest.insert(record.gate.as_str(), record.signature.commit.as_deref());
+        }
+        latest
+            .into_values()
+            .flatten()
+            .filter(|commit| *commit != head)
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The store as TOML, one `[[signoff]]` table per record.
@@ -250,6 +296,36 @@ mod tests {
         }
     }
 
+    /// Checked out `commit`, with no other commit alike.
+    fn here(commit: Option<&str>) -> Here<'_> {
+        static NONE_ALIKE: BTreeSet<String> = BTreeSet::new();
+        Here {
+            commit,
+            alike: &NONE_ALIKE,
+        }
+    }
+
+    #[test]
+    fn a_record_for_an_alike_commit_holds() {
+        let store = Store {
+            records: vec![record("notified", "Ana", Some("1a2b3c4d5e"), None)],
+        };
+        let alike = BTreeSet::from(["1a2b3c4d5e".to_owned()]);
+        let here = Here {
+            commit: Some("5d6e7f8a9b"),
+            alike: &alike,
+        };
+        assert!(matches!(
+            store.standing("notified", &here, at(NOW)),
+            Standing::Signed(_)
+        ));
+        assert_eq!(
+            store.other_commits("5d6e7f8a9b"),
+            BTreeSet::from(["1a2b3c4d5e".to_owned()])
+        );
+        assert!(store.other_commits("1a2b3c4d5e").is_empty());
+    }
+
     const NOW: &str = "2026-12-01T12:00:00Z";
 
     #[test]
@@ -257,13 +333,13 @@ mod tests {
         let store = Store {
             records: vec![record("notified", "Ana", Some("1a2b3c4d5e"), None)],
         };
-        let standing = store.standing("notified", Some("1a2b3c4d5e"), at(NOW));
+        let standing = store.standing("notified", &here(Some("1a2b3c4d5e")), at(NOW));
         assert_eq!(
             standing,
             Standing::Signed(store.records[0].signature.clone())
         );
         assert_eq!(
-            store.standing("other", Some("1a2b3c4d5e"), at(NOW)),
+            store.standing("other", &here(Some("1a2b3c4d5e")), at(NOW)),
             Standing::Unsigned
         );
     }
@@ -274,11 +350,11 @@ mod tests {
             records: vec![record("notified", "Ana", Some("1a2b3c4d5e"), None)],
         };
         assert_eq!(
-            store.standing("notified", Some("5d6e7f8a9b"), at(NOW)),
+            store.standing("notified", &here(Some("5d6e7f8a9b")), at(NOW)),
             Standing::Stale("signed off by Ana for commit 1a2b3c4, not this one (5d6e7f8)".into())
         );
         assert_eq!(
-            store.standing("notified", None, at(NOW)),
+            store.standing("notified", &here(None), at(NOW)),
             Standing::Stale("signed off by Ana for commit 1a2b3c4, not outside git".into())
         );
     }
@@ -289,7 +365,7 @@ mod tests {
             records: vec![record("notified", "Ana", None, None)],
         };
         assert!(matches!(
-            store.standing("notified", None, at(NOW)),
+            store.standing("notified", &here(None), at(NOW)),
             Standing::Signed(_)
         ));
     }
@@ -305,11 +381,11 @@ mod tests {
             )],
         };
         assert_eq!(
-            store.standing("notified", None, at(NOW)),
+            store.standing("notified", &here(None), at(NOW)),
             Standing::Stale("sign-off by Ana expired 2026-11-30".into())
         );
         assert!(matches!(
-            store.standing("notified", None, at("2026-11-30T08:59:59Z")),
+            store.standing("notified", &here(None), at("2026-11-30T08:59:59Z")),
             Standing::Signed(_)
         ));
     }
@@ -323,7 +399,7 @@ mod tests {
                 record("notified", "Cy", Some("ffff"), None),
             ],
         };
-        match store.standing("notified", None, at(NOW)) {
+        match store.standing("notified", &here(None), at(NOW)) {
             Standing::Signed(signature) => assert_eq!(signature.by, "Bo"),
             other => panic!("{other:?}"),
         }

@@ -33,6 +33,24 @@ pub fn head(config: &Path) -> Result<Option<String>, String> {
     Ok(Some(commit))
 }
 
+/// True when commit `other` has the files HEAD has beside the config, but
+/// for those under `excluded` (a directory relative to the config's): git
+/// says so, and `other` is a full commit id, never an option or a range.
+pub fn alike_but(config: &Path, other: &str, excluded: &str) -> bool {
+    let is_commit_id = matches!(other.len(), 40 | 64) && other.bytes().all(|b| b.is_ascii_hexdigit());
+    let exclude = format!(":(exclude){excluded}");
+    let args = ["diff", "--quiet", other, "HEAD", "--", ":/", &exclude];
+    is_commit_id
+        && duct::cmd("git", args)
+            .dir(config_dir(config))
+            .stdin_null()
+            .stdout_null()
+            .stderr_null()
+            .unchecked()
+            .run()
+            .is_ok_and(|output| output.status.success())
+}
+
 /// The directory of the config file at `config`.
 fn config_dir(config: &Path) -> &Path {
     config

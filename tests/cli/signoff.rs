@@ -127,10 +127,7 @@ fn a_sign_off_for_another_commit_leaves_the_gate_pending() {
     let store = std::fs::read_to_string(test.path().join(".gate/signoff.toml")).unwrap();
     let signed: toml::Value = toml::from_str(&store).unwrap();
     let signed = signed["signoff"][0]["commit"].as_str().unwrap().to_owned();
-    git(
-        test.path(),
-        &["commit", "-q", "--allow-empty", "-m", "second"],
-    );
+    commit_file(&test, "app.py", "print('changed')\n");
     let run = test.args(&["run", "--format", "json"]).run().code(0);
     let gate = run.gate("notified");
     assert_eq!(gate["status"], "pending", "{gate}");
@@ -143,6 +140,44 @@ fn a_sign_off_for_another_commit_leaves_the_gate_pending() {
         "{reason}"
     );
     assert_eq!(gate["signoff"], serde_json::Value::Null);
+}
+
+/// Writes `name` in `test`'s directory and commits it.
+fn commit_file(test: &Test, name: &str, text: &str) {
+    let path = test.path().join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    git(test.path(), &["add", name]);
+    git(test.path(), &["commit", "-q", "-m", name]);
+}
+
+#[test]
+fn committing_the_sign_offs_keeps_them_holding_until_other_files_change() {
+    let test = repository(no_git_config(Test::new().config(CONFIG)));
+    ack(&test, &["notified", "--by", "Ana"]);
+    let store = std::fs::read_to_string(test.path().join(".gate/signoff.toml")).unwrap();
+    commit_file(&test, ".gate/signoff.toml", &store);
+    assert_eq!(notified(&test)["status"], "passed");
+
+    commit_file(&test, "src/app.py", "print('changed')\n");
+    let gate = notified(&test);
+    assert_eq!(gate["status"], "pending", "{gate}");
+    assert!(
+        gate["reason"].as_str().unwrap().contains("not this one"),
+        "{gate}"
+    );
+}
+
+/// The `notified` gate of a `gate run --format json` in `test`'s directory.
+fn notified(test: &Test) -> serde_json::Value {
+    let output = test
+        .command()
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let gates = report["gates"].as_array().unwrap();
+    gates.iter().find(|g| g["id"] == "notified").unwrap().clone()
 }
 
 #[test]
