@@ -257,6 +257,11 @@ fn other_commit(by: &str, signed: Option<&str>, this: Option<&str>) -> String {
     format!("signed off by {by} {}, {this}", place(signed))
 }
 
+/// The reason of a manual gate nobody has confirmed yet.
+pub fn awaiting(gate: &str) -> String {
+    format!("awaiting sign-off (confirm with gate ack {gate}, or --ack {gate} for one run)")
+}
+
 /// Where a signature was given: `for commit 1a2b3c4`, or `outside git`.
 pub fn place(commit: Option<&str>) -> String {
     match commit {

@@ -11,7 +11,7 @@ use crate::config::{Diagnostic, Source};
 use crate::error::Error;
 use crate::event::{GateResult, Status};
 use crate::plan::{Resolver, Step};
-use crate::signoff::{Signature, Standing};
+use crate::signoff::{self, Signature, Standing};
 
 /// The kind's name in reports.
 pub const KIND: &str = "manual";
@@ -80,9 +80,7 @@ pub fn confirm(step: &Step) -> GateResult {
     match &step.confirmation {
         Confirmation::Signed(_) | Confirmation::Acked => GateResult::not_run(Status::Passed, None),
         Confirmation::Awaited(why) => {
-            let reason = why.clone().unwrap_or_else(|| {
-                format!("awaiting sign-off (confirm with gate ack {id}, or --ack {id} for one run)")
-            });
+            let reason = why.clone().unwrap_or_else(|| signoff::awaiting(id));
             GateResult::not_run(Status::Pending, Some(reason))
         }
     }

@@ -80,10 +80,18 @@ enum Shell {
 /// The task items of `markdown`, in document order.
 pub fn items(markdown: &str) -> Vec<Item> {
     let mut reader = Reader::default();
-    for event in Parser::new_ext(markdown, Options::ENABLE_TASKLISTS) {
+    for event in Parser::new_ext(markdown, options()) {
         reader.event(event);
     }
     reader.items
+}
+
+/// GitHub's task lists and strikethrough, and a YAML front matter block
+/// read as such, not as a heading.
+fn options() -> Options {
+    Options::ENABLE_TASKLISTS
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
 }
 
 /// A list item being read: the task item it is, if any, and whether its
@@ -208,7 +216,7 @@ impl Reader {
     fn item_read(&mut self) {
         let closed = self.open.pop().and_then(|o| o.task);
         if let Some(index) = closed {
-            self.items[index].name = one_line(&self.items[index].name);
+            self.items[index].name = item_name(&self.items[index].name);
         }
         if closed.is_some() && closed == self.candidate {
             self.trailing = self.open.is_empty();
@@ -235,6 +243,12 @@ impl Reader {
     }
 }
 
+/// An item's text as a gate's name: on one line, without the colon that
+/// introduces the command block under it (`Migrations applied:`).
+fn item_name(text: &str) -> String {
+    one_line(text).trim_end_matches(':').trim_end().to_owned()
+}
+
 /// The shell of a fenced block's language, if it holds commands.
 fn shell(kind: &CodeBlockKind) -> Option<Shell> {
     let CodeBlockKind::Fenced(info) = kind else {
@@ -248,7 +262,6 @@ fn shell(kind: &CodeBlockKind) -> Option<Shell> {
     }
 }
 
-/// `text` on one line, runs of whitespace made one space.
 /// A heading's text without emoji. A leading word with no ASCII in it, made
 /// of Latin-1, punctuation and math signs, is an emoji read in the wrong
 /// encoding (`üîê` for 🔐) and goes too.
@@ -294,6 +307,11 @@ fn command_lines(shell: Shell, text: &str) -> Vec<String> {
         }
         continued = continues;
     }
+    let prompted = lines.iter().any(|line| line.trim_start().starts_with("$ "));
+    let shell = match prompted {
+        true => Shell::Console,
+        false => shell,
+    };
     let commands: Vec<String> = lines
         .iter()
         .filter_map(|line| match shell {
@@ -517,9 +535,13 @@ fn slug(text: &str, max: usize) -> String {
     out.trim_end_matches('-').to_owned()
 }
 
+/// Words of the headings of sign-off sections, whose items people confirm
+/// even where a command is shown.
+const SIGN_OFF_HEADINGS: &[&str] = &["sign-off", "sign off", "signoff", "approval"];
+
 /// What `item` becomes; `variables` gets the placeholders its command reads.
 fn kind(item: &Item, variables: &mut Vec<String>) -> Kind {
-    if item.commands.is_empty() || under(item, &["sign-off"]).is_some() {
+    if item.commands.is_empty() || under(item, SIGN_OFF_HEADINGS).is_some() {
         return Kind::Manual;
     }
     let lines: Vec<String> = item

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::{GateRecord, Outcome, Report, by_section, origin, style};
 use crate::config::Severity;
 use crate::event::Status;
-use crate::signoff::Signature;
+use crate::signoff::{self, Signature};
 
 /// `report` as a Markdown checklist.
 pub fn render(report: &Report) -> String {
@@ -94,7 +94,7 @@ fn header(report: &Report, commit: Option<&str>) -> String {
 }
 
 /// `- [x] Name (`id`): passed in 1.20s`, `- [ ] ...: **failed** in 3ms: exit status 1`,
-/// `- [ ] Team notified (`team-notified`): **pending**: `awaiting sign-off ...`; confirm, then `gate ack team-notified``
+/// `- [ ] Team notified (`team-notified`): **pending**: confirm, then `gate ack team-notified``
 fn item(gate: &GateRecord) -> String {
     let done = if gate.status == Status::Passed {
         "x"
@@ -147,10 +147,12 @@ fn signed_off(signature: &Signature) -> String {
     )
 }
 
-/// Why a manual gate is pending (no sign-off, or why the one on record
-/// does not hold), and how to confirm it.
+/// Why a manual gate is pending (why the sign-off on record does not
+/// hold; nothing more when there is none), and how to confirm it.
 fn pending(id: &str, reason: Option<&str>) -> String {
-    let why = reason.map(|r| format!("{}; ", code(r)));
+    let why = reason
+        .filter(|r| *r != signoff::awaiting(id))
+        .map(|r| format!("{}; ", code(r)));
     format!(
         "**pending**: {}confirm, then `gate ack {id}`",
         why.unwrap_or_default()

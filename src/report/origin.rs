@@ -37,7 +37,8 @@ pub fn head(config: &Path) -> Result<Option<String>, String> {
 /// for those under `excluded` (a directory relative to the config's): git
 /// says so, and `other` is a full commit id, never an option or a range.
 pub fn alike_but(config: &Path, other: &str, excluded: &str) -> bool {
-    let is_commit_id = matches!(other.len(), 40 | 64) && other.bytes().all(|b| b.is_ascii_hexdigit());
+    let is_commit_id =
+        matches!(other.len(), 40 | 64) && other.bytes().all(|b| b.is_ascii_hexdigit());
     let exclude = format!(":(exclude){excluded}");
     let args = ["diff", "--quiet", other, "HEAD", "--", ":/", &exclude];
     is_commit_id

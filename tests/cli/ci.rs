@@ -546,7 +546,7 @@ fn markdown_manual_gates_say_how_to_sign_off_or_how_they_were() {
     let release = &sections(&markdown)["Release"];
     assert!(
         release.contains(
-            &"- [ ] Team notified (`notified`): **pending**: `awaiting sign-off (confirm with gate ack notified, or --ack notified for one run)`; confirm, then `gate ack notified`"
+            &"- [ ] Team notified (`notified`): **pending**: confirm, then `gate ack notified`"
                 .to_string()
         ),
         "{markdown}"

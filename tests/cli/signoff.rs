@@ -177,7 +177,11 @@ fn notified(test: &Test) -> serde_json::Value {
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let gates = report["gates"].as_array().unwrap();
-    gates.iter().find(|g| g["id"] == "notified").unwrap().clone()
+    gates
+        .iter()
+        .find(|g| g["id"] == "notified")
+        .unwrap()
+        .clone()
 }
 
 #[test]
