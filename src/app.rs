@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Init(args) => return init::write(args),
         Command::Merge(args) => return merge(args, cli.config.as_deref()),
         Command::Completions { shell } => return completions(*shell),
+        Command::Schema => return schema(),
         Command::Run(_) | Command::List(_) | Command::Check | Command::Ack(_) => {}
     }
     let config = load(cli.config.as_deref())?;
@@ -265,6 +266,12 @@ fn completions(shell: clap_complete::Shell) -> Result<i32, Error> {
     let mut completions = Vec::new();
     clap_complete::generate(shell, &mut command, "gate", &mut completions);
     report::print(&String::from_utf8_lossy(&completions));
+    Ok(EXIT_PASS)
+}
+
+/// `gate schema`.
+fn schema() -> Result<i32, Error> {
+    report::print(&config::schema::to_json());
     Ok(EXIT_PASS)
 }
 

@@ -39,6 +39,9 @@ pub enum Command {
     Merge(MergeArgs),
     /// Sign off manual gates: record who confirmed them, when, for which commit
     Ack(AckArgs),
+    /// Print the JSON Schema of gates.toml, for editors and taplo
+    /// (`gate schema > gates.schema.json`)
+    Schema,
     /// Print shell completions
     Completions {
         /// The shell to complete for

@@ -10,6 +10,7 @@
 use indexmap::IndexMap;
 use regex::Regex;
 use reqwest::header::HeaderMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
@@ -30,12 +31,23 @@ pub type Missed = (String, Failure);
 /// `capture = { NAME = { ... } }` as written.
 pub type RawCaptures = IndexMap<SpannedString, Spanned<RawCapture>>;
 
+/// [`RawCaptures`] as the schema of gates.toml describes it.
+pub type RawCapturesSchema = IndexMap<String, RawCapture>;
+
 /// `{ json = "/pointer" }`, `{ header = "name" }` or `{ body_regex = "(group)" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Capture")]
 pub struct RawCapture {
+    /// The value at this JSON pointer of the body or message (a string as
+    /// it is, another value as JSON).
+    #[schemars(with = "Option<String>")]
     json: Option<SpannedString>,
+    /// The value of this response header.
+    #[schemars(with = "Option<String>")]
     header: Option<SpannedString>,
+    /// The first group of this regex, in the body or message.
+    #[schemars(with = "Option<String>")]
     body_regex: Option<SpannedString>,
 }
 

@@ -12,6 +12,7 @@
 //! regex that matches anything), with a meaning of its own: `contains` is
 //! a value one answer must be, not a text it must contain.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use hickory_resolver::proto::op::{DnsRequestOptions, Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use hickory_resolver::system_conf::read_system_conf;
 use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use tokio::time::Instant;
 use toml::Spanned;
@@ -34,7 +36,7 @@ use super::expect::{RawMatch, TextExpect, TextExpectations};
 use super::net;
 use super::{Action, BoxFuture, Check, Probe, RawCheck};
 use crate::config::{
-    Diagnostic, Parse, Source, SpannedString, Template, Timeout, format_duration, suggest,
+    Diagnostic, Parse, Source, SpannedString, Template, Timeout, format_duration, schema, suggest,
 };
 use crate::error::Error;
 use crate::event::Status;
@@ -72,15 +74,27 @@ enum Unanswered {
 const DNS_PORT: u16 = 53;
 
 /// `dns = { ... }` of a gate.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DnsCheck")]
 pub struct Raw {
+    /// The name to look up, as written (no search domain is appended).
+    #[schemars(with = "String")]
     name: SpannedString,
+    /// The record type asked for: `A` (default), `AAAA`, `CNAME`, `MX`,
+    /// `TXT` or `NS`, in any case; may use `${VAR}`.
     #[serde(rename = "type")]
+    #[schemars(with = "Option<Template<Type>>")]
     record_type: Option<SpannedString>,
+    /// The server asked, `host:port` or `host` for port 53 (default: the
+    /// servers of /etc/resolv.conf).
+    #[schemars(with = "Option<String>")]
     server: Option<SpannedString>,
+    /// How long the answer may take, like `"5s"` (default the gate's).
+    #[schemars(with = "Option<String>")]
     timeout: Option<SpannedString>,
     /// What the answers must hold.
+    #[schemars(with = "Option<RawMatch>")]
     expect: Option<Spanned<RawMatch>>,
 }
 
@@ -143,6 +157,17 @@ impl Parse for DnsName {
 /// A record type gate can ask for (`A`, `AAAA`, `CNAME`, ...: those of `TYPES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Type(RecordType);
+
+/// A record type in the schema of gates.toml: one of `TYPES`, in any case.
+impl JsonSchema for Type {
+    fn schema_name() -> Cow<'static, str> {
+        "RecordType".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schema::words_in_any_case(&TYPES)
+    }
+}
 
 impl Parse for Type {
     fn parse(text: &str) -> Result<Type, String> {

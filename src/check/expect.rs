@@ -6,6 +6,7 @@
 
 use indexmap::IndexMap;
 use regex::Regex;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
@@ -25,11 +26,22 @@ const SHOWN: usize = 80;
 /// `json = { "/pointer" = value }` as written.
 pub type RawJson = IndexMap<Spanned<String>, Spanned<toml::Value>>;
 
+/// [`RawJson`] as the schema of gates.toml describes it: JSON pointers to
+/// values of any type (a value, or a table of predicates).
+pub type RawJsonSchema = IndexMap<String, serde_json::Value>;
+
 /// `expect = { contains, matches }` as written (`tcp`, `dns`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TextExpect")]
 pub struct RawMatch {
+    /// `tcp`: a text the answer must contain; `dns`: a value that must be
+    /// among the answers. May use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     contains: Option<Spanned<String>>,
+    /// A regex the answer (`tcp`) or one of the answers (`dns`) must match;
+    /// may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     matches: Option<Spanned<String>>,
 }
 
@@ -47,12 +59,20 @@ impl RawMatch {
 }
 
 /// `expect = { contains, matches, json }` as written (`ws`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "MessageExpect")]
 pub struct RawMessage {
+    /// A text the message must contain; may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     contains: Option<Spanned<String>>,
+    /// A regex the message must match; may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     matches: Option<Spanned<String>>,
+    /// The message read as JSON: `"/pointer" = value`, or a table of
+    /// predicates, as for HTTP.
     #[serde(default)]
+    #[schemars(with = "RawJsonSchema")]
     json: RawJson,
 }
 

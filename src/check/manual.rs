@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Action, Check, RawCheck};
@@ -17,8 +18,9 @@ use crate::signoff::{self, Signature, Standing};
 pub const KIND: &str = "manual";
 
 /// `manual = true` (`false` is no check at all).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(transparent)]
+#[schemars(rename = "Manual")]
 pub struct Raw(pub bool);
 
 impl RawCheck for Raw {

@@ -4,6 +4,7 @@
 use std::io;
 use std::net::Ipv6Addr;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -11,8 +12,9 @@ use crate::config::{Diagnostic, Parse, Port, Source, Template};
 use crate::exec::Limit;
 
 /// `port = 443` or `port = "${TLS_PORT}"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "Port")]
 pub enum RawPort {
     Number(i64),
     Text(String),

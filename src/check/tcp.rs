@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -39,15 +40,27 @@ const ANSWER_LIMIT: usize = 64 * 1024;
 const ANSWER_PAUSE: Duration = Duration::from_secs(1);
 
 /// `tcp = { ... }` of a gate.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TcpCheck")]
 pub struct Raw {
+    /// A name or an address, without scheme or port.
+    #[schemars(with = "String")]
     host: SpannedString,
+    /// A number, or a string such as `"${REDIS_PORT}"`.
+    #[schemars(with = "RawPort")]
     port: Spanned<RawPort>,
+    /// The connection and the answer together, like `"5s"` (default the gate's).
+    #[schemars(with = "Option<String>")]
     timeout: Option<SpannedString>,
+    /// Pass only when no address of the host accepts a connection (default false).
+    #[schemars(with = "Option<bool>")]
     closed: Option<Spanned<bool>>,
+    /// Bytes written once connected (`\r\n` writes CR LF).
+    #[schemars(with = "Option<String>")]
     send: Option<SpannedString>,
     /// What the peer's answer must show.
+    #[schemars(with = "Option<RawMatch>")]
     expect: Option<Spanned<RawMatch>>,
 }
 

@@ -14,8 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use indexmap::IndexMap;
 use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -27,7 +29,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use toml::Spanned;
 
-use super::capture::{self, Capture, RawCaptures};
+use super::capture::{self, Capture, RawCaptures, RawCapturesSchema};
 use super::expect::{RawMessage, Received, TextExpect, TextExpectations, excerpt};
 use super::http::{Headers, client, load_headers, plan_headers};
 use super::{Action, BoxFuture, Check, Probe, RawCheck, net, tls};
@@ -49,19 +51,31 @@ const MESSAGE_LIMIT: usize = 1024 * 1024;
 const CLOSE_LIMIT: Duration = Duration::from_secs(1);
 
 /// `ws = { ... }` of a gate.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "WsCheck")]
 pub struct Raw {
+    /// A `ws://` or `wss://` URL.
+    #[schemars(with = "String")]
     url: SpannedString,
+    /// Headers of the opening handshake: `name = "value"`; values may use `${VAR}`.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
     headers: RawEnv,
+    /// Accept a `wss://` certificate that does not verify (default false).
     insecure: Option<bool>,
+    /// Connection, handshake and message together, like `"10s"` (default the gate's).
+    #[schemars(with = "Option<String>")]
     timeout: Option<SpannedString>,
+    /// One text message sent after the handshake.
+    #[schemars(with = "Option<String>")]
     send: Option<SpannedString>,
     /// What the first message must show.
+    #[schemars(with = "Option<RawMessage>")]
     expect: Option<Spanned<RawMessage>>,
     /// Values taken from the first message or the handshake's headers.
     #[serde(default)]
+    #[schemars(with = "RawCapturesSchema")]
     capture: RawCaptures,
 }
 

@@ -1,19 +1,32 @@
 //! `[gates.ID]` tables: ids, check kinds, timings, severity, `needs` and
 //! `after` entries.
 
-use indexmap::IndexMap;
-
+use std::borrow::Cow;
 use std::sync::Arc;
+
+use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use super::diagnostic::Diagnostic;
 use super::model::{Gate, Severity, Source};
 use super::raw::{RawGate, SpannedString};
 use super::template::{self, Delay, Template, Timeout};
-use super::values;
+use super::{schema, values};
 use crate::check::{Check, command};
 
 /// The valid `severity` values.
 const SEVERITIES: [(&str, Severity); 2] = [("block", Severity::Block), ("warn", Severity::Warn)];
+
+/// `severity` in the schema of gates.toml: one of `SEVERITIES`.
+impl JsonSchema for Severity {
+    fn schema_name() -> Cow<'static, str> {
+        "Severity".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schema::words(&SEVERITIES)
+    }
+}
 
 /// Every gate, in file order; `needs` and `after` entries all name gates
 /// (cycles are checked afterwards, on the result).

@@ -17,6 +17,7 @@ mod gates;
 pub mod interpolate;
 mod model;
 mod raw;
+pub mod schema;
 mod settings;
 pub mod suggest;
 pub mod template;

@@ -5,6 +5,7 @@
 //! `validate` for turning this into the model.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -18,71 +19,126 @@ pub type SpannedString = Spanned<String>;
 /// `NAME = "value"` pairs, in file order.
 pub type RawEnv = IndexMap<String, SpannedString>;
 
-/// The whole file.
-#[derive(Debug, Deserialize)]
+/// The whole file: gates.toml, the checklist of an automated pre-deploy gate.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
+    /// The config version: 1, the one this gate reads (optional).
+    #[schemars(with = "Option<i64>")]
     pub version: Option<Spanned<i64>>,
+    /// How every gate runs: concurrency, timeouts, shell, secrets.
     #[serde(default)]
     pub settings: RawSettings,
+    /// Variables added to the environment of every command and service, and
+    /// seen by `${VAR}` everywhere: `NAME = "value"`, where a value may use
+    /// `${VAR}` and `${VAR:-default}`.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
     pub env: RawEnv,
+    /// Named selections and settings, chosen with `gate run --profile NAME`.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, RawProfile>")]
     pub profiles: IndexMap<SpannedString, RawProfile>,
+    /// Long-lived processes that gates probe, by id: started for the gates
+    /// that list them in `services`, stopped after them.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, crate::service::Raw>")]
     pub services: IndexMap<SpannedString, crate::service::Raw>,
+    /// The checklist's items, by id (lowercase letters, digits, `-` and `_`):
+    /// each has exactly one check (`run`, `http`, `tls`, `tcp`, `ws`, `dns`
+    /// or `manual = true`).
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, RawGate>")]
     pub gates: IndexMap<SpannedString, RawGate>,
+    /// The sign-off block that ends the Markdown report.
     #[serde(default)]
     pub signoff: RawSignoff,
 }
 
 /// `[signoff]`: the Markdown report's sign-off block.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Signoff")]
 pub struct RawSignoff {
     /// `"Deployed by" = "${USER}"`: label and value, in file order.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
     pub fields: RawEnv,
 }
 
 /// `[settings]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Settings")]
 pub struct RawSettings {
+    /// Gates running at once, at least 1 (default: the number of CPUs).
+    #[schemars(with = "Option<i64>")]
     pub concurrency: Option<Spanned<i64>>,
+    /// A gate's timeout when it sets none, like `"10m"` (default `"10m"`).
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<SpannedString>,
+    /// The program and arguments `run` is given to (default `["sh", "-c"]`).
+    #[schemars(with = "Option<Vec<String>>")]
     pub shell: Option<Spanned<Vec<String>>>,
+    /// On the first blocking failure, cancel the rest (default false).
     pub fail_fast: Option<bool>,
+    /// Lines of a gate's output kept for the reports (default 40).
     pub output_lines: Option<usize>,
+    /// How long a process group has between SIGTERM and SIGKILL, like `"5s"`.
+    #[schemars(with = "Option<String>")]
     pub kill_grace: Option<SpannedString>,
+    /// Variables whose values are masked in every output, besides those
+    /// whose names contain TOKEN, SECRET, PASSWORD or API_KEY.
     pub redact: Option<Vec<String>>,
+    /// A pending manual gate fails the run (default false).
     pub require_manual: Option<bool>,
+    /// A webhook called with a summary when the run ends.
     pub notify: Option<RawNotify>,
 }
 
 /// `[settings.notify]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Notify")]
 pub struct RawNotify {
+    /// The http(s) URL the summary is POSTed to; interpolated when the run ends.
+    #[schemars(with = "String")]
     pub url: SpannedString,
+    /// When to call it: `"failure"` (default) or `"always"`.
+    #[schemars(with = "Option<super::model::NotifyOn>")]
     pub on: Option<SpannedString>,
 }
 
 /// `[profiles.NAME]`: a selection plus the overridable settings keys.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Profile")]
 pub struct RawProfile {
+    /// Only the gates with one of these tags (empty: all).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub tags: Vec<SpannedString>,
+    /// Leave out the gates with one of these tags.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub skip_tags: Vec<SpannedString>,
+    /// `settings.concurrency` for this profile.
+    #[schemars(with = "Option<i64>")]
     pub concurrency: Option<Spanned<i64>>,
+    /// `settings.timeout` for this profile.
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<SpannedString>,
+    /// `settings.shell` for this profile.
+    #[schemars(with = "Option<Vec<String>>")]
     pub shell: Option<Spanned<Vec<String>>>,
+    /// `settings.fail_fast` for this profile.
     pub fail_fast: Option<bool>,
+    /// `settings.output_lines` for this profile.
     pub output_lines: Option<usize>,
+    /// `settings.kill_grace` for this profile.
+    #[schemars(with = "Option<String>")]
     pub kill_grace: Option<SpannedString>,
+    /// `settings.require_manual` for this profile.
     pub require_manual: Option<bool>,
 }
 
@@ -130,41 +186,84 @@ impl RawProfile {
 
 /// `[gates.ID]`. The kinds of check are separate optional keys, each read
 /// by its kind's module; validation enforces exactly one.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    rename = "Gate",
+    description = "`[gates.ID]`: an item of the checklist, with exactly one check: \
+                   `run`, `http`, `tls`, `tcp`, `ws`, `dns` or `manual = true`."
+)]
 pub struct RawGate {
+    /// The checklist's text for it (default: the id).
     pub name: Option<String>,
+    /// The heading it is listed under in reports.
     pub section: Option<String>,
+    /// Words that `--tag`, `--skip-tag` and profiles select it by.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// A shell command, run with `settings.shell`: it passes on exit 0, or
+    /// as `expect` says.
     pub run: Option<command::Raw>,
     /// A `run` gate's expectations, beside `run`.
+    #[schemars(with = "Option<command::RawExpect>")]
     pub expect: Option<Spanned<command::RawExpect>>,
-    /// A `run` gate's exit codes that mean "could not check".
+    /// A `run` gate's exit codes that mean "could not check": `error`, not
+    /// `failed`.
+    #[schemars(with = "Option<Vec<i64>>")]
     pub error_codes: Option<Spanned<Vec<i64>>>,
-    /// The variables a `run` gate writes to `$GATE_OUTPUT`.
+    /// The variables a `run` gate writes to `$GATE_OUTPUT` as `NAME=value`
+    /// lines, for the gates that need it.
+    #[schemars(with = "Option<Vec<String>>")]
     pub outputs: Option<Spanned<Vec<SpannedString>>>,
+    /// An HTTP probe: a request, and what its response must show.
     pub http: Option<http::Raw>,
+    /// A TLS endpoint whose certificate must be valid for `min_days` more days.
     pub tls: Option<tls::Raw>,
+    /// A TCP probe: a connection, an answer to what is sent, or a port that
+    /// must be closed.
     pub tcp: Option<tcp::Raw>,
+    /// A WebSocket probe: a handshake, and the first message.
     pub ws: Option<ws::Raw>,
+    /// A DNS probe: the records of a name.
     pub dns: Option<dns::Raw>,
+    /// A sign-off item: `true` leaves it pending until `gate ack ID`.
     pub manual: Option<manual::Raw>,
+    /// The working directory of its command, relative to the config file;
+    /// may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     pub cwd: Option<SpannedString>,
+    /// Variables for this gate, over `[env]`: `NAME = "value"`, where a
+    /// value may use `${VAR}`.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
     pub env: RawEnv,
+    /// Programs that must be on PATH, checked before it runs: `error` if not.
     #[serde(default)]
     pub requires: Vec<String>,
+    /// How long an attempt may take, like `"15m"` (default `settings.timeout`).
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<SpannedString>,
+    /// Attempts after one that ended `failed`, `timed_out` or `error` (default 0).
     pub retries: Option<u32>,
+    /// The pause before a retry, like `"1s"` (default `"0s"`).
+    #[schemars(with = "Option<String>")]
     pub retry_delay: Option<SpannedString>,
+    /// `"block"` (default): its failure fails the run; `"warn"`: it never does.
+    #[schemars(with = "Option<super::model::Severity>")]
     pub severity: Option<SpannedString>,
+    /// Gates that must pass before it starts; they come into the selection
+    /// with it.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub needs: Vec<SpannedString>,
+    /// Gates that must have ended, whatever their status, before it starts,
+    /// when they are selected.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub after: Vec<SpannedString>,
     /// The services it probes, started for it.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub services: Vec<SpannedString>,
 }
 

@@ -1,11 +1,15 @@
 //! `[settings]` and the overridable part of `[profiles.*]`.
 
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use toml::Spanned;
+
 use super::diagnostic::Diagnostic;
 use super::model::{Notify, NotifyOn, Overrides, Settings, Source};
 use super::raw::{RawNotify, RawOverrides, RawSettings};
 use super::template::{self, Delay, Template, Timeout};
-use super::values;
-use toml::Spanned;
+use super::{schema, values};
 
 impl Settings {
     /// Replaces every setting that `overrides` sets (a profile, or `-j`).
@@ -101,6 +105,17 @@ fn shell_command(source: &Source, value: &Spanned<Vec<String>>) -> Result<Vec<St
 /// The valid `notify.on` values.
 const NOTIFY_ON: [(&str, NotifyOn); 2] =
     [("failure", NotifyOn::Failure), ("always", NotifyOn::Always)];
+
+/// `notify.on` in the schema of gates.toml: one of `NOTIFY_ON`.
+impl JsonSchema for NotifyOn {
+    fn schema_name() -> Cow<'static, str> {
+        "NotifyOn".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schema::words(&NOTIFY_ON)
+    }
+}
 
 /// `[settings.notify]`: an http(s) URL (checked now unless interpolated) and when.
 fn notify(source: &Source, raw: &RawNotify) -> Result<Notify, Diagnostic> {

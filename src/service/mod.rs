@@ -6,14 +6,18 @@
 pub mod process;
 pub mod ready;
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::config::{
-    Diagnostic, EnvVar, RawEnv, Source, Span, SpannedString, Template, Timeout, template, values,
+    Diagnostic, EnvVar, RawEnv, Source, Span, SpannedString, Template, Timeout, schema, template,
+    values,
 };
 use crate::error::Error;
 use crate::plan::Resolver;
@@ -32,19 +36,51 @@ const SIGNALS: [(&str, i32); 6] = [
     ("SIGUSR2", libc::SIGUSR2),
 ];
 
+/// `stop_signal` in the schema of gates.toml: one of `SIGNALS`.
+pub struct StopSignal;
+
+impl JsonSchema for StopSignal {
+    fn schema_name() -> Cow<'static, str> {
+        "StopSignal".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schema::words(&SIGNALS)
+    }
+}
+
 /// `[services.NAME]` as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Service")]
 pub struct Raw {
+    /// The shell command that starts it, run with `settings.shell`; may use `${VAR}`.
+    #[schemars(with = "String")]
     run: SpannedString,
+    /// Its working directory, relative to the config file; may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     cwd: Option<SpannedString>,
+    /// Variables for it, over `[env]`: `NAME = "value"`, where a value may
+    /// use `${VAR}`.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
     env: RawEnv,
+    /// Gates that must pass before it starts.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     needs: Vec<SpannedString>,
+    /// How to tell it is ready: exactly one of `http`, `tcp`, `log` (default:
+    /// ready once started).
+    #[schemars(with = "Option<RawReady>")]
     ready: Option<Spanned<RawReady>>,
+    /// How long it may take to be ready, like `"60s"` (default `"30s"`).
+    #[schemars(with = "Option<String>")]
     ready_timeout: Option<SpannedString>,
+    /// The signal that stops it, then `kill_grace`, then SIGKILL (default `SIGTERM`).
+    #[schemars(with = "Option<StopSignal>")]
     stop_signal: Option<SpannedString>,
+    /// When `ready` holds already, start nothing and use what runs (default false).
+    #[schemars(with = "Option<bool>")]
     reuse: Option<Spanned<bool>>,
 }
 

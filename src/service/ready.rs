@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use regex::Regex;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -19,11 +20,18 @@ use crate::plan::Resolver;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `ready = { ... }` as written: exactly one key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Ready")]
 pub struct RawReady {
+    /// An `http://` or `https://` URL that answers below 500.
+    #[schemars(with = "Option<String>")]
     http: Option<SpannedString>,
+    /// `host:port` where a connection opens.
+    #[schemars(with = "Option<String>")]
     tcp: Option<SpannedString>,
+    /// A regex a line of the service's output matches.
+    #[schemars(with = "Option<String>")]
     log: Option<SpannedString>,
 }
 

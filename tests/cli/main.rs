@@ -20,6 +20,7 @@ mod load;
 mod notify;
 mod processes;
 mod reports;
+mod schema;
 mod screens;
 mod secrets;
 mod selection;

@@ -6,12 +6,14 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
 use crate::check::expect::{
-    JsonCheck, Placed, RawJson, TextExpect, TextExpectations, TextKeys, around, quoted_start,
+    JsonCheck, Placed, RawJson, RawJsonSchema, TextExpect, TextExpectations, TextKeys, around,
+    quoted_start,
 };
 use crate::config::{Diagnostic, Source, SpannedString};
 use crate::error::Error;
@@ -26,20 +28,34 @@ const COMMAND_NOT_FOUND: i32 = 127;
 const JSON_LIMIT: usize = 16 * 1024 * 1024;
 
 /// `expect = { ... }` beside `run`, as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CommandExpect")]
 pub struct RawExpect {
+    /// The exit codes that pass: a number or a list (default 0).
+    #[schemars(with = "Option<RawCodes>")]
     exit_code: Option<Spanned<RawCodes>>,
+    /// A text the whole output (stdout and stderr) must contain; may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     output_contains: Option<SpannedString>,
+    /// A text the output must not contain; may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     output_not_contains: Option<SpannedString>,
+    /// A regex one line of the output must match; may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     output_matches: Option<SpannedString>,
+    /// The output read as JSON: `"/pointer" = value`, or a table of
+    /// predicates (`eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `contains`,
+    /// `matches`, `exists`, `len`, `type`).
     #[serde(default)]
+    #[schemars(with = "RawJsonSchema")]
     output_json: RawJson,
 }
 
 /// `0` or `[0, 1]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged, expecting = "an exit code or a list of exit codes")]
+#[schemars(rename = "ExitCodes")]
 enum RawCodes {
     Code(i64),
     Codes(Vec<i64>),

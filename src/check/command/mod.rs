@@ -15,6 +15,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
@@ -45,8 +46,9 @@ const HELD_OPEN: &str = "(gate stopped reading: a process outside the gate's pro
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 /// `run = "..."`: a shell command.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(transparent)]
+#[schemars(rename = "Command")]
 pub struct Raw(pub String);
 
 /// The keys of a `run` gate: `run`, and beside it `expect`, `error_codes`

@@ -15,12 +15,13 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Client, Method};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::time::Instant;
 use toml::Spanned;
 
-use super::capture::{self, Capture, RawCaptures};
-use super::expect::{Placed, RawJson, Received, TextExpect, TextKeys, placed};
+use super::capture::{self, Capture, RawCaptures, RawCapturesSchema};
+use super::expect::{Placed, RawJson, RawJsonSchema, Received, TextExpect, TextKeys, placed};
 use super::{Action, BoxFuture, Check, Probe, RawCheck};
 use crate::config::{
     Diagnostic, Parse, RawEnv, Source, Span, SpannedString, Template, Timeout, format_duration,
@@ -41,73 +42,135 @@ pub const KIND: &str = "http";
 const BODY_LIMIT: usize = 1024 * 1024;
 
 /// `http = { ... }` of a gate.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HttpCheck")]
 pub struct Raw {
+    /// An `http://` or `https://` URL.
+    #[schemars(with = "String")]
     url: SpannedString,
+    /// The request method (default `GET`).
+    #[schemars(with = "Option<String>")]
     method: Option<SpannedString>,
+    /// Request headers: `name = "value"`; values may use `${VAR}`.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
     headers: RawEnv,
+    /// The request body.
+    #[schemars(with = "Option<String>")]
     body: Option<SpannedString>,
+    /// How long one request may take, like `"5s"` (default the gate's).
+    #[schemars(with = "Option<String>")]
     timeout: Option<SpannedString>,
+    /// Follow redirects, at most 10 (default true).
     follow_redirects: Option<bool>,
+    /// Accept a certificate that does not verify (default false).
     insecure: Option<bool>,
+    /// Requests in a row; `expect` is checked on the last (default 1).
+    #[schemars(with = "Option<i64>")]
     repeat: Option<Spanned<i64>>,
+    /// Many requests at once, their response times checked as statistics.
+    #[schemars(with = "Option<RawLoad>")]
     load: Option<Spanned<RawLoad>>,
+    /// Values taken from the last response, for the gates that need this one:
+    /// `NAME = { json = "/pointer" }`, `{ header = "name" }` or
+    /// `{ body_regex = "(group)" }`.
     #[serde(default)]
+    #[schemars(with = "RawCapturesSchema")]
     capture: RawCaptures,
+    /// What the (last) response must show (default: a 2xx status).
     #[serde(default)]
     expect: RawExpect,
 }
 
 /// `load = { requests, concurrency }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HttpLoad")]
 struct RawLoad {
+    /// How many requests are sent.
+    #[schemars(with = "i64")]
     requests: Spanned<i64>,
+    /// At most this many in flight.
+    #[schemars(with = "i64")]
     concurrency: Spanned<i64>,
 }
 
 /// `http.expect`: what the (last) response must show.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HttpExpect")]
 struct RawExpect {
+    /// `200`, a list like `[301, 308]`, or a class like `"2xx"`.
+    #[schemars(with = "Option<RawStatus>")]
     status: Option<Spanned<RawStatus>>,
+    /// With `repeat`: the status of the first response.
+    #[schemars(with = "Option<RawStatus>")]
     first_status: Option<Spanned<RawStatus>>,
+    /// A text the body must contain; may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     body_contains: Option<SpannedString>,
+    /// A text the body must not contain; may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     body_not_contains: Option<SpannedString>,
+    /// A regex the body must match; may use `${VAR}`.
+    #[schemars(with = "Option<String>")]
     body_matches: Option<SpannedString>,
+    /// The body read as JSON: `"/pointer" = value`, or a table of predicates
+    /// (`eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `contains`, `matches`,
+    /// `exists`, `len`, `type`).
     #[serde(default)]
+    #[schemars(with = "RawJsonSchema")]
     json: RawJson,
+    /// Per header (names in any case): a regex its value must match, `false`
+    /// (absent) or `true` (present).
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, RawHeaderRule>")]
     headers: IndexMap<SpannedString, Spanned<RawHeaderRule>>,
+    /// The longest a response may take, like `"500ms"`.
+    #[schemars(with = "Option<String>")]
     max_time: Option<SpannedString>,
+    /// With `load`: the median response time at most, like `"200ms"`.
+    #[schemars(with = "Option<String>")]
     p50: Option<SpannedString>,
+    /// With `load`: the 90th percentile of the response times at most.
+    #[schemars(with = "Option<String>")]
     p90: Option<SpannedString>,
+    /// With `load`: the 95th percentile of the response times at most.
+    #[schemars(with = "Option<String>")]
     p95: Option<SpannedString>,
+    /// With `load`: the 99th percentile of the response times at most.
+    #[schemars(with = "Option<String>")]
     p99: Option<SpannedString>,
+    /// With `load`: the mean response time at most.
+    #[schemars(with = "Option<String>")]
     mean: Option<SpannedString>,
+    /// With `load`: the fraction of requests, 0 to 1, that may get no
+    /// response or fail an expectation (default 0).
+    #[schemars(with = "Option<f64>")]
     error_rate: Option<Spanned<f64>>,
 }
 
 /// A header's expectation: a regex its value matches, or `false` (absent)
 /// or `true` (present, whatever its value).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     untagged,
     expecting = "a regex its value must match, `false` (absent) or `true` (present)"
 )]
+#[schemars(rename = "HeaderRule")]
 enum RawHeaderRule {
     Matches(String),
     Present(bool),
 }
 
 /// `status = 200`, `[301, 308]` or `"2xx"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     untagged,
     expecting = "a status code, a list of codes, or a class like \"2xx\""
 )]
+#[schemars(rename = "Status")]
 pub enum RawStatus {
     Code(i64),
     Codes(Vec<i64>),

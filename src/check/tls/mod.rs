@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::pki_types::{CertificateDer, ServerName};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -29,12 +30,21 @@ const DEFAULT_MIN_DAYS: u32 = 30;
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// `tls = { ... }` of a gate.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TlsCheck")]
 pub struct Raw {
+    /// The host to connect to, and the name the certificate must be for.
+    #[schemars(with = "String")]
     host: SpannedString,
+    /// A number, or a string such as `"${TLS_PORT}"` (default 443).
+    #[schemars(with = "Option<RawPort>")]
     port: Option<Spanned<RawPort>>,
+    /// Days the certificate must still be valid (default 30).
+    #[schemars(with = "Option<i64>")]
     min_days: Option<Spanned<i64>>,
+    /// Read the expiry of a certificate that does not verify, such as a
+    /// self-signed one (default false).
     insecure: Option<bool>,
 }
 
