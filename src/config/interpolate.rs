@@ -1,10 +1,16 @@
 //! `${VAR}` and `${VAR:-default}` in config strings.
 //!
 //! A `$` not followed by `{` is literal text, and `$${` writes a literal
-//! `${`. The default after `:-` is literal text too (no nesting), and it is
-//! used when the variable is unset or empty, like the POSIX shell's `:-`.
+//! `${`. The default after `:-` is a template itself, so defaults nest
+//! (`${API_URL:-http://127.0.0.1:${API_PORT:-8000}}`); it is used when the
+//! variable is unset or empty, like the POSIX shell's `:-`, and only then
+//! are its own variables looked up. A `}` outside any `${` is literal text.
 
 use thiserror::Error;
+
+/// How deep defaults may nest: enough for any real value, and a bound on
+/// the parser's recursion.
+const MAX_DEPTH: usize = 16;
 
 /// Why a template could not be interpolated.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -17,57 +23,135 @@ pub enum InterpolateError {
     Syntax { message: String },
 }
 
+/// A template, parsed: literal text and variables.
+#[derive(Debug, PartialEq, Eq)]
+enum Piece<'a> {
+    Text(&'a str),
+    Var {
+        name: &'a str,
+        /// What follows `:-`, when there is one.
+        default: Option<Vec<Piece<'a>>>,
+    },
+}
+
 /// Replaces every `${VAR}` and `${VAR:-default}` of `template` using `lookup`.
 pub fn interpolate(
     template: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, InterpolateError> {
+    let pieces = parse(template)?;
     let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(dollar) = rest.find('$') {
-        out.push_str(&rest[..dollar]);
-        let after = &rest[dollar..];
-        if let Some(escaped) = after.strip_prefix("$${") {
-            out.push_str("${");
-            rest = escaped;
-        } else if let Some(open) = after.strip_prefix("${") {
-            let close = open
-                .find('}')
-                .ok_or_else(|| syntax("unterminated `${`: add a closing `}`"))?;
-            out.push_str(&substitute(&open[..close], &lookup)?);
-            rest = &open[close + 1..];
-        } else {
-            out.push('$');
-            rest = &after[1..];
-        }
-    }
-    out.push_str(rest);
+    evaluate(&pieces, &lookup, &mut out)?;
     Ok(out)
 }
 
 /// Checks that every `${...}` of `template` is well formed, whatever the environment.
 pub fn check_syntax(template: &str) -> Result<(), InterpolateError> {
-    interpolate(template, |_| Some(String::new())).map(drop)
+    parse(template).map(drop)
 }
 
-/// The value of one `${...}`, given what is between the braces.
-fn substitute(
-    inner: &str,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<String, InterpolateError> {
-    let (name, default) = match inner.split_once(":-") {
-        Some((name, default)) => (name, Some(default)),
-        None => (inner, None),
-    };
-    check_name(name)?;
-    match (lookup(name), default) {
-        (Some(value), Some(default)) if value.is_empty() => Ok(default.to_owned()),
-        (Some(value), _) => Ok(value),
-        (None, Some(default)) => Ok(default.to_owned()),
-        (None, None) => Err(InterpolateError::Missing {
-            var: name.to_owned(),
-        }),
+/// The pieces of a whole template.
+fn parse(template: &str) -> Result<Vec<Piece<'_>>, InterpolateError> {
+    let (pieces, rest) = sequence(template, 0)?;
+    debug_assert!(rest.is_empty(), "the top level reads to the end");
+    Ok(pieces)
+}
+
+/// Reads pieces from `text` up to its end or, inside a default (`depth` >
+/// 0), up to the `}` that closes it; returns them and what follows that `}`.
+fn sequence(mut text: &str, depth: usize) -> Result<(Vec<Piece<'_>>, &str), InterpolateError> {
+    let mut pieces = Vec::new();
+    loop {
+        let stop = match depth {
+            0 => text.find('$'),
+            _ => text.find(['$', '}']),
+        };
+        let Some(at) = stop else {
+            return match depth {
+                0 => {
+                    push_text(&mut pieces, text);
+                    Ok((pieces, ""))
+                }
+                _ => Err(unterminated()),
+            };
+        };
+        push_text(&mut pieces, &text[..at]);
+        let rest = &text[at..];
+        if let Some(after) = rest.strip_prefix('}') {
+            return Ok((pieces, after));
+        } else if let Some(escaped) = rest.strip_prefix("$${") {
+            push_text(&mut pieces, "${");
+            text = escaped;
+        } else if let Some(open) = rest.strip_prefix("${") {
+            let (var, after) = variable(open, depth)?;
+            pieces.push(var);
+            text = after;
+        } else {
+            push_text(&mut pieces, "$");
+            text = &rest[1..];
+        }
     }
+}
+
+/// One `${...}`, given what follows its `${`; returns it and what follows
+/// its closing `}`.
+fn variable(open: &str, depth: usize) -> Result<(Piece<'_>, &str), InterpolateError> {
+    let end = open.find('}').ok_or_else(unterminated)?;
+    let default_at = open[..end].find(":-");
+    let name = &open[..default_at.unwrap_or(end)];
+    check_name(name)?;
+    let Some(default_at) = default_at else {
+        return Ok((Piece::Var { name, default: None }, &open[end + 1..]));
+    };
+    if depth + 1 > MAX_DEPTH {
+        return Err(syntax(format!(
+            "defaults nest at most {MAX_DEPTH} deep in `${{...}}`"
+        )));
+    }
+    let (default, after) = sequence(&open[default_at + 2..], depth + 1)?;
+    let var = Piece::Var {
+        name,
+        default: Some(default),
+    };
+    Ok((var, after))
+}
+
+/// Adds literal text, joined to the text before it.
+fn push_text<'a>(pieces: &mut Vec<Piece<'a>>, text: &'a str) {
+    if !text.is_empty() {
+        pieces.push(Piece::Text(text));
+    }
+}
+
+/// Writes the value of `pieces` to `out`; a default's variables are looked
+/// up only when the default is used.
+fn evaluate(
+    pieces: &[Piece<'_>],
+    lookup: &impl Fn(&str) -> Option<String>,
+    out: &mut String,
+) -> Result<(), InterpolateError> {
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Var { name, default } => match (lookup(name), default) {
+                (Some(value), Some(default)) if value.is_empty() => {
+                    evaluate(default, lookup, out)?;
+                }
+                (Some(value), _) => out.push_str(&value),
+                (None, Some(default)) => evaluate(default, lookup, out)?,
+                (None, None) => {
+                    return Err(InterpolateError::Missing {
+                        var: (*name).to_owned(),
+                    });
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
+fn unterminated() -> InterpolateError {
+    syntax("unterminated `${`: add a closing `}`")
 }
 
 /// True for a valid variable name: `[A-Za-z_][A-Za-z0-9_]*`.
@@ -151,13 +235,36 @@ mod tests {
     }
 
     #[test]
-    fn default_is_literal() {
+    fn a_default_is_text_with_its_own_variables() {
         assert_eq!(
             run("${URL:-http://127.0.0.1:8000}").unwrap(),
             "http://127.0.0.1:8000"
         );
-        assert_eq!(run("${X:-${HOST}").unwrap(), "${HOST");
         assert_eq!(run("${X:-a:-b}").unwrap(), "a:-b");
+        assert_eq!(run("${X:-{a}}").unwrap(), "{a}");
+        assert_eq!(run("a}b").unwrap(), "a}b");
+    }
+
+    #[test]
+    fn defaults_nest() {
+        assert_eq!(
+            run("${API_URL:-http://${HOST}:${PORT:-8000}}/health").unwrap(),
+            "http://example.com:8000/health"
+        );
+        assert_eq!(run("${A:-${B:-${C:-deep}}}").unwrap(), "deep");
+        assert_eq!(run("${A:-${EMPTY:-x}y}z").unwrap(), "xyz");
+        assert_eq!(run("${X:-$${HOST}}").unwrap(), "${HOST}");
+    }
+
+    #[test]
+    fn a_default_not_used_is_not_looked_up() {
+        assert_eq!(run("${HOST:-${UNSET}}").unwrap(), "example.com");
+        assert_eq!(
+            run("${PORT:-${UNSET}}"),
+            Err(InterpolateError::Missing {
+                var: "UNSET".into()
+            })
+        );
     }
 
     #[test]
@@ -202,12 +309,32 @@ mod tests {
         assert!(syntax_message("${1X}").starts_with("invalid variable name `1X`"));
         assert!(syntax_message("${A-B}").starts_with("invalid variable name `A-B`"));
         assert!(syntax_message("${A:B}").starts_with("invalid variable name `A:B`"));
+        assert_eq!(
+            syntax_message("${X:-${HOST}"),
+            "unterminated `${`: add a closing `}`"
+        );
+        assert_eq!(
+            syntax_message("${X:-${HOST:-x}"),
+            "unterminated `${`: add a closing `}`"
+        );
+        assert!(syntax_message("${X:-${1A}}").starts_with("invalid variable name `1A`"));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = |levels: usize| format!("{}x{}", "${A:-".repeat(levels), "}".repeat(levels));
+        assert_eq!(run(&deep(16)).unwrap(), "x");
+        assert_eq!(
+            syntax_message(&deep(17)),
+            "defaults nest at most 16 deep in `${...}`"
+        );
     }
 
     #[test]
     fn check_syntax_ignores_the_environment() {
         assert_eq!(check_syntax("${SURELY_NOT_SET_ANYWHERE}"), Ok(()));
         assert_eq!(check_syntax("$${ literal"), Ok(()));
+        assert_eq!(check_syntax("${A:-${SURELY_NOT_SET:-x}}"), Ok(()));
         assert!(matches!(
             check_syntax("${oops"),
             Err(InterpolateError::Syntax { .. })
