@@ -27,7 +27,9 @@ pub fn main() -> i32 {
     match app::run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("{error}");
+            // A URL's password in the config is a secret too, even in the
+            // line of gates.toml an error shows.
+            eprintln!("{}", redact::Redactor::default().redact(&error.to_string()));
             error.code()
         }
     }

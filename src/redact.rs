@@ -1,6 +1,12 @@
 //! Secrets never appear in any output: the values of the variables named in
-//! `settings.redact`, and of variables whose names say they are secret, are
-//! replaced by `***` wherever gate writes text.
+//! `settings.redact`, of variables whose names say they are secret, and the
+//! password of every URL that carries one (`postgresql://app:PASSWORD@db`),
+//! are replaced by `***` wherever gate writes text.
+
+use std::sync::{LazyLock, PoisonError, RwLock, RwLockReadGuard};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use regex::{Captures, Regex};
 
 /// Words in a variable's name that make its value a secret.
 const SECRET_WORDS: [&str; 4] = ["TOKEN", "SECRET", "PASSWORD", "API_KEY"];
@@ -9,7 +15,20 @@ const MIN_GUESSED_LENGTH: usize = 4;
 /// What a secret is replaced by.
 const MASK: &str = "***";
 
-use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+/// Credentials in a URL, `scheme://user:password@`: group 1 is the
+/// password. The authority ends at `/`, `?`, `#`, white space or a quote,
+/// and the password runs to its last `@`, as a URL parser reads it.
+static URL_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)[a-z][a-z0-9+.-]*://[^\s/?#@:'"<>]*:([^\s/?#'"<>]+)@"#)
+        .expect("the pattern is valid")
+});
+
+/// What RFC 3986 leaves unencoded: letters, digits and `-._~`.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Replaces known secret values in text. Values captured during a run are
 /// learnt as they come, so one redactor, shared, masks them everywhere.
@@ -47,15 +66,23 @@ impl Redactor {
         redactor
     }
 
-    /// Adds the value of the variable `name` to the secrets, when it is one:
-    /// its name is listed, or says it is secret.
+    /// Adds the value of the variable `name` to the secrets, when it is one
+    /// (its name is listed, or says it is secret), and the password of every
+    /// URL in it, whatever the name.
     pub fn learn(&self, name: &str, value: &str) {
         let listed = self.listed.iter().any(|l| l == name) && !value.is_empty();
-        if !(listed || (looks_secret(name) && value.len() >= MIN_GUESSED_LENGTH)) {
+        let mut found = Vec::new();
+        if listed || (looks_secret(name) && value.len() >= MIN_GUESSED_LENGTH) {
+            found.extend(forms(value));
+        }
+        for password in url_passwords(value) {
+            found.extend(forms(&password));
+        }
+        if found.is_empty() {
             return;
         }
         let mut secrets = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
-        secrets.extend(forms(value));
+        secrets.extend(found);
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
     }
@@ -71,12 +98,41 @@ impl Redactor {
         self.secrets.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `text` with every secret replaced by `***`.
+    /// `text` with every secret, and the password of every URL, replaced by `***`.
     pub fn redact(&self, text: &str) -> String {
-        self.secrets().iter().fold(text.to_owned(), |text, secret| {
+        let text = self.secrets().iter().fold(text.to_owned(), |text, secret| {
             text.replace(secret.as_str(), MASK)
-        })
+        });
+        mask_url_passwords(&text)
     }
+}
+
+/// `text` with the password of every URL that has one replaced by `***`.
+fn mask_url_passwords(text: &str) -> String {
+    if !text.contains("://") {
+        return text.to_owned();
+    }
+    let masked = URL_CREDENTIALS.replace_all(text, |caps: &Captures| {
+        let whole = caps.get(0).expect("a match");
+        let password = caps.get(1).expect("the pattern has a password");
+        let user = &text[whole.start()..password.start()];
+        format!("{user}{MASK}@")
+    });
+    masked.into_owned()
+}
+
+/// The passwords of the URLs in `value`, as written and percent-decoded,
+/// long enough to be masked on their own (shorter ones are masked inside
+/// their URL only).
+fn url_passwords(value: &str) -> Vec<String> {
+    let mut passwords = Vec::new();
+    for caps in URL_CREDENTIALS.captures_iter(value) {
+        let written = &caps[1];
+        let decoded = percent_decode_str(written).decode_utf8_lossy();
+        passwords.extend([written.to_owned(), decoded.into_owned()]);
+    }
+    passwords.retain(|password| password.len() >= MIN_GUESSED_LENGTH);
+    passwords
 }
 
 /// The forms a value can take in output: as it is; without the newline a
@@ -103,15 +159,7 @@ fn forms(value: &str) -> Vec<String> {
 
 /// Every byte but the unreserved ones of RFC 3986 as `%XX`.
 fn percent_encoded(value: &str) -> String {
-    value
-        .bytes()
-        .map(
-            |b| match b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                true => char::from(b).to_string(),
-                false => format!("%{b:02X}"),
-            },
-        )
-        .collect()
+    utf8_percent_encode(value, UNRESERVED).to_string()
 }
 
 impl Redactor {
@@ -186,6 +234,38 @@ mod tests {
         let redactor = Redactor::new(&[], [("API_TOKEN", "0123456789")]);
         assert_eq!(redactor.redact_cut("6789 and 0123456789"), "*** and ***");
         assert_eq!(redactor.redact_cut("789 rest"), "789 rest");
+    }
+
+    #[test]
+    fn the_password_of_a_url_is_masked_wherever_it_appears() {
+        let redactor = Redactor::default();
+        assert_eq!(
+            redactor.redact("connecting to postgresql://app:hunter22@db:5432/x ..."),
+            "connecting to postgresql://app:***@db:5432/x ..."
+        );
+        assert_eq!(
+            redactor.redact(r#"{"url":"redis://:pw@cache"} amqp://u:p@ss@mq/vhost"#),
+            r#"{"url":"redis://:***@cache"} amqp://u:***@mq/vhost"#
+        );
+        let untouched = "https://user@host/a:b@c http://host:8080/x?q=a@b mailto:a@b";
+        assert_eq!(redactor.redact(untouched), untouched);
+    }
+
+    #[test]
+    fn a_url_in_any_variable_makes_its_password_a_secret() {
+        let redactor = Redactor::new(
+            &[],
+            [
+                ("DATABASE_URL", "postgresql://app:s3cr%40t-pw@db/x"),
+                ("CACHE", "redis://:ab@cache"),
+            ],
+        );
+        assert_eq!(
+            redactor.redact("pw s3cr%40t-pw, decoded s3cr@t-pw; ab stays"),
+            "pw ***, decoded ***; ab stays"
+        );
+        redactor.learn("CAPTURED", "mysql://root:r00tpw@127.0.0.1/db");
+        assert_eq!(redactor.redact("r00tpw"), "***");
     }
 
     #[test]
