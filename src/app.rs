@@ -8,8 +8,8 @@ use std::time::SystemTime;
 
 use crate::check::Resources;
 use crate::cli::{
-    AckArgs, Cli, ColorChoice, Command, Format, ListArgs, MergeArgs, OutputArgs, RunArgs,
-    SelectArgs,
+    AckArgs, CheckArgs, Cli, ColorChoice, Command, Format, ListArgs, MergeArgs, OutputArgs,
+    RunArgs, SelectArgs,
 };
 use crate::config::{self, Config};
 use crate::error::{EXIT_PASS, Error};
@@ -23,19 +23,16 @@ use crate::{init, notify};
 /// Runs the command `cli` asks for; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
     colored::control::set_override(use_color(cli.color, std::io::stdout().is_terminal()));
+    let config = || load(cli.config.as_deref());
     match &cli.command {
-        Command::Init(args) => return init::write(args),
-        Command::Merge(args) => return merge(args, cli.config.as_deref()),
-        Command::Completions { shell } => return completions(*shell),
-        Command::Schema => return schema(),
-        Command::Run(_) | Command::List(_) | Command::Check | Command::Ack(_) => {}
-    }
-    let config = load(cli.config.as_deref())?;
-    match &cli.command {
-        Command::Run(args) => run_gates(&config, args),
-        Command::List(args) => list(&config, args),
-        Command::Ack(args) => ack(&config, args),
-        _ => check(&config),
+        Command::Init(args) => init::write(args),
+        Command::Merge(args) => merge(args, cli.config.as_deref()),
+        Command::Completions { shell } => completions(*shell),
+        Command::Schema => schema(),
+        Command::Run(args) => run_gates(&config()?, args),
+        Command::List(args) => list(&config()?, args),
+        Command::Ack(args) => ack(&config()?, args),
+        Command::Check(args) => check(&config()?, args),
     }
 }
 
@@ -72,24 +69,38 @@ fn selection(args: &SelectArgs) -> Selection {
     }
 }
 
+/// The sign-offs on record, when the config has a manual gate (only
+/// manual gates are signed off: without one, no store to read).
+fn signoffs(config: &Config) -> Result<Option<Ledger>, Error> {
+    match config.gates.iter().any(|gate| gate.is_manual()) {
+        true => Ok(Some(ledger(config)?)),
+        false => Ok(None),
+    }
+}
+
+/// The plan `gate run` would make, its errors masked.
+fn make_plan(
+    config: &Config,
+    options: &Options,
+    environment: &Environment,
+) -> Result<plan::Plan, Error> {
+    plan::build(config, options, environment)
+        .map_err(|error| error.masked(&plan::error_redactor(config, options, environment)))
+}
+
 /// `gate run`.
 fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     let options = Options {
+        dotenv: config::dotenv::load(config, &args.env.env_files)?,
         selection: selection(&args.select),
         acks: args.acks.clone(),
         jobs: args.jobs.map(|j| j as usize),
         fail_fast: args.fail_fast(),
         partition: args.partition.map(|p| (p.index, p.count)),
-        // Only manual gates are signed off: without one, no store to read.
-        signoffs: match config.gates.iter().any(|gate| gate.is_manual()) {
-            true => Some(ledger(config)?),
-            false => None,
-        },
+        signoffs: signoffs(config)?,
     };
     let environment: Environment = std::env::vars().collect();
-    let plan = plan::build(config, &options, &environment)
-        .map_err(|error| error.masked(&plan::error_redactor(config, &environment)))?;
-    let plan = Arc::new(plan);
+    let plan = Arc::new(make_plan(config, &options, &environment)?);
     if args.dry_run {
         report::print(&plan.redactor.redact(&report::list::dry_run(&plan)));
         return Ok(EXIT_PASS);
@@ -137,7 +148,7 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
     if let Some(notify) = &config.settings.notify {
         // The webhook URL sees [env] too, as every interpolated string does.
         let mut variables = environment;
-        variables.extend(plan.env.iter().cloned());
+        variables.extend(plan.env.vars.iter().cloned());
         let send = notify::send(notify, &report, &plan.redactor, &variables, &resources.http);
         runtime.block_on(send);
     }
@@ -191,7 +202,7 @@ fn ledger(config: &Config) -> Result<Ledger, Error> {
 fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
     plan::check_acks(config, &args.gates, "gate ack")?;
     let environment: Environment = std::env::vars().collect();
-    let redactor = plan::error_redactor(config, &environment);
+    let redactor = plan::error_redactor(config, &Options::default(), &environment);
     let by = match &args.by {
         Some(by) => by.clone(),
         None => git_user_name(config.source.dir())?,
@@ -368,13 +379,36 @@ fn list(config: &Config, args: &ListArgs) -> Result<i32, Error> {
     Ok(EXIT_PASS)
 }
 
-/// `gate check`: the config loaded, so it is valid.
-fn check(config: &Config) -> Result<i32, Error> {
-    let count = config.gates.len();
-    let noun = if count == 1 { "gate" } else { "gates" };
+/// `gate check`: the config loaded, so it is valid, and so are the `.env`
+/// files and the selection. With `--strict`, the selected gates are also
+/// planned as `gate run` plans them (every variable they use set, every
+/// interpolated value valid), and nothing runs.
+fn check(config: &Config, args: &CheckArgs) -> Result<i32, Error> {
+    let mut options = Options {
+        dotenv: config::dotenv::load(config, &args.env.env_files)?,
+        selection: selection(&args.select),
+        ..Options::default()
+    };
+    options.selection.resolve(config)?;
+    let strict = match args.strict {
+        true => {
+            options.signoffs = signoffs(config)?;
+            let environment: Environment = std::env::vars().collect();
+            let plan = make_plan(config, &options, &environment)?;
+            format!(", strict: {} resolved", gates(plan.steps.len()))
+        }
+        false => String::new(),
+    };
     report::print(&format!(
-        "{}: ok ({count} {noun})\n",
-        config.source.path.display()
+        "{}: ok ({}{strict})\n",
+        config.source.path.display(),
+        gates(config.gates.len())
     ));
     Ok(EXIT_PASS)
+}
+
+/// `1 gate`, `3 gates`.
+fn gates(count: usize) -> String {
+    let noun = if count == 1 { "gate" } else { "gates" };
+    format!("{count} {noun}")
 }

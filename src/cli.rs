@@ -32,7 +32,7 @@ pub enum Command {
     /// Show the checklist: sections, gates, kinds, tags
     List(ListArgs),
     /// Validate the config; exit 0 or 2
-    Check,
+    Check(CheckArgs),
     /// Write a starter gates.toml (refuses to overwrite without --force)
     Init(InitArgs),
     /// Combine the JSON reports of sharded runs into one report and exit code
@@ -239,11 +239,36 @@ pub struct SelectArgs {
     pub profile: Option<String>,
 }
 
+/// Variables read from files given on the command line.
+#[derive(Debug, Args, Default, Clone)]
+pub struct EnvArgs {
+    /// Also read variables from this .env file, after settings.env_file (repeatable)
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+}
+
+/// `gate check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also resolve every value the selected gates use, as gate run would, running nothing
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    #[command(flatten)]
+    pub env: EnvArgs,
+}
+
 /// `gate run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub select: SelectArgs,
+
+    #[command(flatten)]
+    pub env: EnvArgs,
 
     /// Gates running at once (overrides settings and profile)
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -26,6 +26,22 @@ pub enum Error {
     /// The config file could not be read.
     #[error("error: cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
+    /// A `.env` file could not be read.
+    #[error("error: cannot read env file {}: {source}", path.display())]
+    EnvFileRead { path: PathBuf, source: io::Error },
+    /// A line of a `.env` file is not `NAME=value`; the line itself is not
+    /// shown, as it may hold a secret.
+    #[error(
+        "error: cannot read {path}: line {line} is not `NAME=value` in dotenv syntax\n \
+         --> {path}:{line}:{column}\n  (hint: quote a value with spaces or `#`: \
+         NAME=\"a value\"; the line is not shown, as it may hold a secret)",
+        path = path.display()
+    )]
+    EnvFileLine {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
     /// The file was read but is not a valid config.
     #[error("{0}")]
     Invalid(Box<Diagnostic>),

@@ -50,6 +50,22 @@ pub fn check_syntax(template: &str) -> Result<(), InterpolateError> {
     parse(template).map(drop)
 }
 
+/// The names of the variables `template` uses, its defaults' included, in
+/// the order written; none when its syntax is wrong.
+pub fn variables(template: &str) -> Vec<&str> {
+    fn collect<'a>(pieces: &[Piece<'a>], names: &mut Vec<&'a str>) {
+        for piece in pieces {
+            if let Piece::Var { name, default } = piece {
+                names.push(name);
+                collect(default.as_deref().unwrap_or_default(), names);
+            }
+        }
+    }
+    let mut names = Vec::new();
+    collect(&parse(template).unwrap_or_default(), &mut names);
+    names
+}
+
 /// The pieces of a whole template.
 fn parse(template: &str) -> Result<Vec<Piece<'_>>, InterpolateError> {
     let (pieces, rest) = sequence(template, 0)?;
@@ -101,7 +117,13 @@ fn variable(open: &str, depth: usize) -> Result<(Piece<'_>, &str), InterpolateEr
     let name = &open[..default_at.unwrap_or(end)];
     check_name(name)?;
     let Some(default_at) = default_at else {
-        return Ok((Piece::Var { name, default: None }, &open[end + 1..]));
+        return Ok((
+            Piece::Var {
+                name,
+                default: None,
+            },
+            &open[end + 1..],
+        ));
     };
     if depth + 1 > MAX_DEPTH {
         return Err(syntax(format!(
@@ -318,6 +340,15 @@ mod tests {
             "unterminated `${`: add a closing `}`"
         );
         assert!(syntax_message("${X:-${1A}}").starts_with("invalid variable name `1A`"));
+    }
+
+    #[test]
+    fn the_variables_a_template_uses() {
+        assert_eq!(
+            variables("${API_URL:-http://${HOST}:${PORT:-8000}}/x $${NOT} $Y"),
+            ["API_URL", "HOST", "PORT"]
+        );
+        assert!(variables("${broken").is_empty());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 mod cycles;
 mod diagnostic;
+pub mod dotenv;
 mod duration;
 mod error;
 mod gates;
@@ -31,6 +32,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::Diagnostic;
+pub use dotenv::FileVar;
 pub use duration::{format_duration, parse_duration};
 pub use error::Error;
 pub use interpolate::{InterpolateError, check_syntax, interpolate};

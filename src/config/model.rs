@@ -78,6 +78,11 @@ pub struct Settings {
     pub require_manual: bool,
     /// `[settings.notify]`: a webhook told about the run.
     pub notify: Option<Notify>,
+    /// `.env` files, relative to the config file's directory, in the order given.
+    pub env_files: Vec<PathBuf>,
+    /// The working directory of gates and services that set none, relative
+    /// to the config file's directory; `None`: that directory.
+    pub cwd: Option<Template<String>>,
 }
 
 /// `[settings.notify]`: where to POST a summary of the run, and when.
@@ -108,6 +113,8 @@ impl Default for Settings {
             redact: Vec::new(),
             require_manual: false,
             notify: None,
+            env_files: Vec::new(),
+            cwd: None,
         }
     }
 }
@@ -124,13 +131,15 @@ pub struct Overrides {
     pub require_manual: Option<bool>,
 }
 
-/// `[profiles.NAME]`: a named selection plus settings overrides.
+/// `[profiles.NAME]`: a named selection plus settings overrides and variables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     pub name: String,
     pub tags: Vec<String>,
     pub skip_tags: Vec<String>,
     pub overrides: Overrides,
+    /// `[profiles.NAME.env]`, in file order; values not yet interpolated.
+    pub env: Vec<EnvVar>,
 }
 
 /// One `NAME = "value"` of `[env]`, of a gate's `env` or of `[signoff] fields`.

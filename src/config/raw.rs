@@ -31,7 +31,8 @@ pub struct RawConfig {
     pub settings: RawSettings,
     /// Variables added to the environment of every command and service, and
     /// seen by `${VAR}` everywhere: `NAME = "value"`, where a value may use
-    /// `${VAR}` and `${VAR:-default}`.
+    /// `${VAR}` and `${VAR:-default}` (defaults nest). They come after the
+    /// variables of `settings.env_file`.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, String>")]
     pub env: RawEnv,
@@ -94,6 +95,14 @@ pub struct RawSettings {
     pub require_manual: Option<bool>,
     /// A webhook called with a summary when the run ends.
     pub notify: Option<RawNotify>,
+    /// Files of `KEY=value` lines in dotenv syntax, relative to the config
+    /// file, loaded before `[env]`; a file that does not exist is skipped,
+    /// and the process environment wins over a file.
+    pub env_file: Option<Vec<String>>,
+    /// The working directory of every gate and service that sets no `cwd`,
+    /// relative to the config file; `${VAR}` is interpolated.
+    #[schemars(with = "Option<String>")]
+    pub cwd: Option<SpannedString>,
 }
 
 /// `[settings.notify]`.
@@ -140,6 +149,11 @@ pub struct RawProfile {
     pub kill_grace: Option<SpannedString>,
     /// `settings.require_manual` for this profile.
     pub require_manual: Option<bool>,
+    /// Variables this profile sets over `[env]`: a name `[env]` also sets
+    /// takes this value in its place, other names are set before `[env]`.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
+    pub env: RawEnv,
 }
 
 /// The settings keys a profile may override, borrowed from `[settings]` or a

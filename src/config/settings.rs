@@ -1,6 +1,7 @@
 //! `[settings]` and the overridable part of `[profiles.*]`.
 
 use std::borrow::Cow;
+use std::path::PathBuf;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use toml::Spanned;
@@ -46,6 +47,8 @@ pub fn settings(source: &Source, raw: &RawSettings) -> Result<Settings, Diagnost
         settings.redact.clone_from(redact);
     }
     settings.notify = raw.notify.as_ref().map(|n| notify(source, n)).transpose()?;
+    settings.env_files = raw.env_file.iter().flatten().map(PathBuf::from).collect();
+    settings.cwd = Template::optional(source, raw.cwd.as_ref())?;
     Ok(settings)
 }
 

@@ -137,6 +137,7 @@ fn profiles(
                 tags: tags(&profile.tags)?,
                 skip_tags: tags(&profile.skip_tags)?,
                 overrides: settings::overrides(source, profile.overrides())?,
+                env: values::env_vars(source, &profile.env)?,
             };
             Ok((name, profile))
         })
@@ -219,7 +220,8 @@ mod tests {
         assert_invalid(
             "[settings]\nfoo = 1\n",
             "unknown key `foo` (expected one of `concurrency`, `timeout`, `shell`, `fail_fast`, \
-             `output_lines`, `kill_grace`, `redact`, `require_manual`, `notify`)",
+             `output_lines`, `kill_grace`, `redact`, `require_manual`, `notify`, `env_file`, \
+             `cwd`)",
             2,
             1,
         );
@@ -264,8 +266,11 @@ mod tests {
         let config = valid(
             "[settings]\nconcurrency = 8\ntimeout = \"10m\"\nshell = [\"bash\", \"-euc\"]\n\
              fail_fast = true\noutput_lines = 0\nkill_grace = \"250ms\"\n\
-             redact = [\"ADMIN_TOKEN\"]\nrequire_manual = true\n",
+             redact = [\"ADMIN_TOKEN\"]\nrequire_manual = true\n\
+             env_file = [\".env\", \"ci/.env\"]\ncwd = \"${APP_DIR:-backend}\"\n",
         );
+        let cwd = config.settings.cwd.as_ref().map(|cwd| cwd.text());
+        assert_eq!(cwd, Some("${APP_DIR:-backend}"));
         assert_eq!(
             config.settings,
             Settings {
@@ -278,6 +283,8 @@ mod tests {
                 redact: vec!["ADMIN_TOKEN".into()],
                 require_manual: true,
                 notify: None,
+                env_files: vec![".env".into(), "ci/.env".into()],
+                cwd: config.settings.cwd.clone(),
             }
         );
     }
@@ -364,6 +371,26 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_has_variables_and_settings_a_working_directory() {
+        let config = valid("[profiles.staging.env]\nAPI_URL = \"https://${HOST:-staging}\"\n");
+        let env = &config.profiles["staging"].env;
+        assert_eq!(env[0].name, "API_URL");
+        assert_eq!(env[0].value.text(), "https://${HOST:-staging}");
+        assert_invalid(
+            "[profiles.staging.env]\nA = \"${B\"\n",
+            "unterminated `${`: add a closing `}`",
+            2,
+            5,
+        );
+        assert_invalid(
+            "[settings]\ncwd = \"${DIR:-${X}\"\n",
+            "unterminated `${`: add a closing `}`",
+            2,
+            7,
+        );
+    }
+
+    #[test]
     fn bad_profiles() {
         assert_invalid(
             "[profiles.ci]\nconcurrency = 0\n",
@@ -381,7 +408,8 @@ mod tests {
         assert_invalid(
             "[profiles.ci]\nredact = []\n",
             "unknown key `redact` (expected one of `tags`, `skip_tags`, `concurrency`, \
-             `timeout`, `shell`, `fail_fast`, `output_lines`, `kill_grace`, `require_manual`)",
+             `timeout`, `shell`, `fail_fast`, `output_lines`, `kill_grace`, `require_manual`, \
+             `env`)",
             2,
             1,
         );

@@ -1,10 +1,12 @@
 //! From a config and a command line to a plan: the selected gates in config
 //! order, with their needs and `after` gates as indices, their environment
+//! (`.env` files, `[env]`, the profile's and their own variables)
 //! interpolated, their working directory resolved, and the effective
 //! settings.
 //!
 //! Every error the user can make is found here, before anything runs.
 
+mod env;
 mod partition;
 mod resolve;
 mod select;
@@ -19,21 +21,25 @@ use std::time::Duration;
 
 use crate::check::Action;
 use crate::check::manual::{self, Confirmation};
-use crate::config::{Config, EnvVar, Gate, Overrides, Settings, Source, interpolate};
+use crate::config::{Config, EnvVar, FileVar, Gate, Overrides, Settings, Source};
 use crate::error::Error;
 use crate::redact::Redactor;
 use crate::service::PlannedService;
 use crate::signoff::{Ledger, Standing};
 
+pub use env::{GlobalEnv, WorkDir};
 pub use resolve::{Later, Resolver};
 pub use select::{Selection, check_acks};
 
 /// The process environment, as a map (a snapshot, so that plans are testable).
 pub type Environment = BTreeMap<String, String>;
 
-/// What the command line adds to the config.
+/// What the command line (and what it reads) adds to the config.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
+    /// The variables of the `.env` files, in the order read (a later one
+    /// of a name wins).
+    pub dotenv: Vec<FileVar>,
     pub selection: Selection,
     pub acks: Vec<String>,
     pub jobs: Option<usize>,
@@ -55,8 +61,11 @@ pub struct Plan {
     pub steps: Vec<Arc<Step>>,
     /// Masks the secrets of this run's environment in every output.
     pub redactor: Arc<Redactor>,
-    /// `[env]`, interpolated.
-    pub env: Vec<(String, String)>,
+    /// The variables set for every gate: those of `.env` files the process
+    /// environment does not set, then `[env]` and the profile's, interpolated.
+    pub env: GlobalEnv,
+    /// Where gates and services run.
+    pub workdir: WorkDir,
     /// The config file, for errors found when a gate is planned again.
     pub source: Source,
     /// The process environment the plan was made with.
@@ -124,7 +133,7 @@ impl Plan {
     pub fn replan(&self, index: usize, captured: &[(String, String)]) -> Result<Step, Error> {
         let step = &self.steps[index];
         let resolved = resolve(
-            &self.source,
+            (&self.source, &self.workdir),
             &step.gate,
             &self.env,
             captured,
@@ -179,9 +188,12 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         None => selected,
     };
     let settings = effective_settings(config, options)?;
-    let global_env = interpolate_env(&config.source, &config.env, environment, &[], None, None)?;
+    let profile = options.selection.profile(config)?;
+    let global = env::global_env(config, profile, &options.dotenv, environment)?;
+    let global_env = global.vars.as_slice();
+    let workdir = WorkDir::of(config, global_env, environment)?;
     let upstream = later::Upstream::of(config);
-    let services = plan_services(config, &selected, (&global_env, environment))?;
+    let services = plan_services(config, &selected, (&global, environment), &workdir)?;
     let steps = selected
         .iter()
         .enumerate()
@@ -190,7 +202,8 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
             let context = StepContext {
                 config,
                 selected: &selected,
-                global_env: &global_env,
+                global: &global,
+                workdir: &workdir,
                 environment,
                 later: &upstream.captures(index),
                 services: services_of(position, &services),
@@ -202,14 +215,14 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         &config.source,
         &config.signoff_fields,
         environment,
-        &global_env,
+        global_env,
         Some("[signoff] fields"),
         None,
     )?;
     let concurrency = settings.concurrency.unwrap_or_else(default_concurrency);
-    let set_vars = steps
+    let set_vars = global_env
         .iter()
-        .flat_map(|step| &step.env)
+        .chain(steps.iter().flat_map(|step| &step.env))
         .chain(services.iter().flat_map(|service| &service.env));
     let variables = environment
         .iter()
@@ -221,7 +234,8 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         concurrency,
         steps,
         redactor,
-        env: global_env,
+        env: global,
+        workdir,
         source: config.source.clone(),
         environment: environment.clone(),
         services,
@@ -234,8 +248,10 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
 fn plan_services(
     config: &Config,
     selected: &[usize],
-    (global_env, environment): (&[(String, String)], &Environment),
+    (global, environment): (&GlobalEnv, &Environment),
+    workdir: &WorkDir,
 ) -> Result<Vec<Arc<PlannedService>>, Error> {
+    let global_env = global.vars.as_slice();
     let source = &config.source;
     let users_of = |id: &str| -> Vec<usize> {
         (0..selected.len())
@@ -263,13 +279,15 @@ fn plan_services(
             None,
         )?;
         let env = [global_env, &own].concat();
-        let resolver = Resolver::new(source, environment, &env, Some(&owner));
+        let origins = global.origins_for(source, &owner, &[], &service.env);
+        let resolver =
+            Resolver::new(source, environment, &env, Some(&owner)).with_origins(&origins);
         let needs = service
             .needs
             .iter()
             .filter_map(|id| position_in(config, selected, id))
             .collect();
-        let service = service.plan(&resolver, env.clone(), (needs, users), source.dir())?;
+        let service = service.plan(&resolver, env.clone(), (needs, users), workdir)?;
         planned.push(Arc::new(service));
     }
     Ok(planned)
@@ -283,29 +301,11 @@ fn services_of(position: usize, services: &[Arc<PlannedService>]) -> Vec<usize> 
 }
 
 /// A redactor for errors found while planning, before the plan's own
-/// exists: the secrets of the environment and of `[env]` as far as it can
-/// be interpolated.
-pub fn error_redactor(config: &Config, environment: &Environment) -> Redactor {
-    let mut variables: Vec<(String, String)> = environment
-        .iter()
-        .map(|(n, v)| (n.clone(), v.clone()))
-        .collect();
-    for var in &config.env {
-        let lookup = |name: &str| {
-            variables
-                .iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        };
-        if let Ok(value) = interpolate(var.value.text(), lookup) {
-            variables.push((var.name.clone(), value));
-        }
-    }
-    Redactor::new(
-        &config.settings.redact,
-        variables.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-    )
+/// exists: the secrets of the environment, of the `.env` files and of
+/// `[env]` (with the profile's variables) as far as it can be interpolated.
+pub fn error_redactor(config: &Config, options: &Options, environment: &Environment) -> Redactor {
+    let profile = options.selection.profile(config).ok().flatten();
+    env::error_redactor(config, profile, &options.dotenv, environment)
 }
 
 fn default_concurrency() -> usize {
@@ -337,7 +337,8 @@ fn resolve_program(program: &str) -> String {
 struct StepContext<'a> {
     config: &'a Config,
     selected: &'a [usize],
-    global_env: &'a [(String, String)],
+    global: &'a GlobalEnv,
+    workdir: &'a WorkDir,
     environment: &'a Environment,
     /// The variables the gates it needs capture.
     later: &'a BTreeSet<String>,
@@ -354,9 +355,9 @@ impl StepContext<'_> {
             used: &used,
         };
         let resolved = match resolve(
-            &config.source,
+            (&config.source, self.workdir),
             gate,
-            self.global_env,
+            self.global,
             &[],
             self.environment,
             Some(later),
@@ -364,8 +365,8 @@ impl StepContext<'_> {
             Ok(resolved) => resolved,
             // A value made of a captured one can only be checked once it is known.
             Err(_) if used.get() => Resolved {
-                env: self.global_env.to_vec(),
-                cwd: config.source.dir().to_path_buf(),
+                env: self.global.vars.clone(),
+                cwd: self.workdir.default_dir().to_path_buf(),
                 action: Action::Probe(Arc::new(later::Waiting)),
             },
             Err(error) => return Err(error),
@@ -418,26 +419,25 @@ struct Resolved {
 }
 
 /// Resolves `gate`'s environment (`[env]`, then `captured`, then its own
-/// `env`), working directory and check.
+/// `env`), working directory (in `workdir`) and check.
 fn resolve(
-    source: &Source,
+    (source, workdir): (&Source, &WorkDir),
     gate: &Gate,
-    global_env: &[(String, String)],
+    global: &GlobalEnv,
     captured: &[(String, String)],
     environment: &Environment,
     later: Option<Later>,
 ) -> Result<Resolved, Error> {
-    let mut env = global_env.to_vec();
+    let mut env = global.vars.clone();
     env.extend_from_slice(captured);
     let owner = format!("gate `{}`", gate.id);
     let own = interpolate_env(source, &gate.env, environment, &env, Some(&owner), later)?;
     env.extend(own);
-    let owner = format!("gate `{}`", gate.id);
-    let resolver = Resolver::new(source, environment, &env, Some(&owner)).with_later(later);
-    let cwd = match &gate.cwd {
-        Some(cwd) => source.dir().join(resolver.value(cwd)?),
-        None => source.dir().to_path_buf(),
-    };
+    let origins = global.origins_for(source, &owner, captured, &gate.env);
+    let resolver = Resolver::new(source, environment, &env, Some(&owner))
+        .with_later(later)
+        .with_origins(&origins);
+    let cwd = workdir.of_own(&resolver, gate.cwd.as_ref())?;
     let action = gate.check.plan(&resolver)?;
     Ok(Resolved { env, cwd, action })
 }

@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::Environment;
+use super::env::Origins;
+use crate::config::interpolate::variables;
 use crate::config::{InterpolateError, Parse, Source, Span, Template, Timeout, interpolate};
 use crate::error::Error;
 
@@ -23,6 +25,9 @@ pub struct Resolver<'a> {
     /// Variables that gates this one needs will capture: not known yet, so
     /// they stand as `${NAME}` until the gate is planned again with them.
     later: Option<Later<'a>>,
+    /// Where the variables of `set` were set, for an error about a value
+    /// made of them.
+    origins: Option<&'a Origins>,
 }
 
 /// Captured variables not known yet, and whether a value used one.
@@ -46,6 +51,16 @@ impl<'a> Resolver<'a> {
             set,
             owner,
             later: None,
+            origins: None,
+        }
+    }
+
+    /// The same resolver, naming where the variables it reads were set
+    /// when a value made of them is wrong.
+    pub fn with_origins(self, origins: &'a Origins) -> Resolver<'a> {
+        Resolver {
+            origins: Some(origins),
+            ..self
         }
     }
 
@@ -61,7 +76,28 @@ impl<'a> Resolver<'a> {
             return Ok(value.clone());
         }
         let text = self.interpolate(template.text(), template.span())?;
-        T::parse(&text).map_err(|message| self.error(template.span(), message))
+        T::parse(&text).map_err(|message| {
+            let diagnostic = self.source.diagnostic(template.span().clone(), message);
+            let diagnostic = match self.set_at(template.text()) {
+                Some(help) => diagnostic.with_help(help),
+                None => diagnostic,
+            };
+            Error::from(crate::config::Error::from(diagnostic))
+        })
+    }
+
+    /// Where the variables `text` uses were set, when gate set them:
+    /// "`API_URL` is set in [env] at gates.toml:3:11".
+    fn set_at(&self, text: &str) -> Option<String> {
+        let origins = self.origins?;
+        let mut names = variables(text);
+        let mut seen = BTreeSet::new();
+        names.retain(|name| seen.insert(*name));
+        let set: Vec<String> = names
+            .into_iter()
+            .filter_map(|name| Some(format!("`{name}` is set in {}", origins.get(name)?)))
+            .collect();
+        (!set.is_empty()).then(|| set.join("; "))
     }
 
     /// The value of an optional template.

@@ -153,5 +153,24 @@ pub fn dry_run(plan: &Plan) -> String {
             .collect()
     };
     text.push_str(&services_block(&services, user_ids));
+    text.push_str(&environment_block(plan));
+    text
+}
+
+/// `Environment` and a line per variable gate sets for every gate (from
+/// `.env` files, `[env]` and the profile): its value, secrets masked, and
+/// where it was set.
+fn environment_block(plan: &Plan) -> String {
+    let variables = plan.env.effective();
+    if variables.is_empty() {
+        return String::new();
+    }
+    let mut text = format!("{}\n", "Environment".bold());
+    for (name, value, source) in variables {
+        // One line each: a value of several lines shows its line breaks as `\n`.
+        let value = plan.redactor.redact(value).replace('\n', "\\n");
+        let source = format!("  ({source})");
+        text.push_str(&format!("  {name}={value}{}\n", source.dimmed()));
+    }
     text
 }

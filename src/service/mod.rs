@@ -20,7 +20,7 @@ use crate::config::{
     values,
 };
 use crate::error::Error;
-use crate::plan::Resolver;
+use crate::plan::{Resolver, WorkDir};
 use ready::{RawReady, Ready, ReadyProbe};
 
 /// `ready_timeout` when none is given.
@@ -197,21 +197,18 @@ impl Raw {
 impl Service {
     /// This service for one run: strings resolved with `resolver` (which
     /// knows `[env]`), `env` its interpolated variables, needs and users as
-    /// step indices.
+    /// step indices, run in its `cwd` or `workdir`'s default.
     pub fn plan(
         &self,
         resolver: &Resolver,
         env: Vec<(String, String)>,
         (needs, users): (Vec<usize>, Vec<usize>),
-        dir: &std::path::Path,
+        workdir: &WorkDir,
     ) -> Result<PlannedService, Error> {
         Ok(PlannedService {
             id: self.id.clone(),
             run: self.run.clone(),
-            cwd: match &self.cwd {
-                Some(cwd) => dir.join(resolver.value(cwd)?),
-                None => dir.to_path_buf(),
-            },
+            cwd: workdir.of_own(resolver, self.cwd.as_ref())?,
             env,
             needs,
             users,

@@ -58,7 +58,7 @@ fn unknown_key_in_settings_suggests_the_closest() {
 fn unknown_key_with_nothing_close_lists_the_valid_keys() {
     check_fails(
         "[settings]\nfoo = 1\n",
-        r#"error: unknown key `foo` (expected one of `concurrency`, `timeout`, `shell`, `fail_fast`, `output_lines`, `kill_grace`, `redact`, `require_manual`, `notify`)
+        r#"error: unknown key `foo` (expected one of `concurrency`, `timeout`, `shell`, `fail_fast`, `output_lines`, `kill_grace`, `redact`, `require_manual`, `notify`, `env_file`, `cwd`)
  --> gates.toml:2:1
   |
 2 | foo = 1
