@@ -474,14 +474,18 @@ pub fn check_fails(toml: &str, expected: &str) {
         .stderr_is(&format!("{expected}\n"));
 }
 
-/// Every file in `dir` and below, except the config the test wrote.
-fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+/// Every file in `dir` and below, except those named `inputs` (the files
+/// the test wrote: the config...).
+fn files(dir: &Path, inputs: &[&str]) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            found.extend(files(&path));
-        } else if path.file_name().is_some_and(|name| name != "gates.toml") {
+            found.extend(files(&path, inputs));
+        } else if path
+            .file_name()
+            .is_some_and(|name| !inputs.iter().any(|input| name == *input))
+        {
             found.push(path);
         }
     }
@@ -492,6 +496,13 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
 /// not on stdout, not on stderr, not in any file of the test directory.
 #[track_caller]
 pub fn assert_hidden(run: &Run, secret: &str) {
+    assert_hidden_beside(run, secret, &[]);
+}
+
+/// As [`assert_hidden`], but for the config and the files named `inputs`,
+/// which the test wrote with the secret in them (a `.env` file).
+#[track_caller]
+pub fn assert_hidden_beside(run: &Run, secret: &str, inputs: &[&str]) {
     let json = serde_json::to_string(secret).unwrap();
     let forms = [
         secret.to_string(),
@@ -507,7 +518,8 @@ pub fn assert_hidden(run: &Run, secret: &str) {
         ("stdout".to_string(), run.stdout()),
         ("stderr".to_string(), run.stderr()),
     ];
-    for file in files(run.test.path()) {
+    let inputs = [&["gates.toml"], inputs].concat();
+    for file in files(run.test.path(), &inputs) {
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
         outputs.push((file.display().to_string(), text));
     }

@@ -8,6 +8,7 @@ mod ci;
 mod commands;
 mod config_errors;
 mod dns;
+mod environments;
 mod example;
 mod execution;
 mod expectations;

@@ -243,6 +243,12 @@ fn accepted() -> Vec<String> {
              error_codes = [2]\nseverity = \"warn\"\nretries = 2",
         ),
         format!(
+            "[settings]\nenv_file = [\".env\", \"ci.env\"]\ncwd = \"${{APP_DIR:-backend}}\"\n\
+             [env]\nAPI_URL = \"${{API_URL:-http://127.0.0.1:${{API_PORT:-8000}}}}\"\n\
+             [profiles.staging.env]\nAPI_URL = \"https://staging.example.com\"\n{}",
+            one_gate("http = { url = \"${API_URL}/health\" }")
+        ),
+        format!(
             "[settings.notify]\nurl = \"https://hooks.example.com/x\"\non = \"always\"\n\
              [services.api]\nrun = \"serve\"\nstop_signal = \"SIGINT\"\nready = {{ tcp = \"127.0.0.1:8000\" }}\n{}",
             one_gate("services = [\"api\"]\ntcp = { host = \"127.0.0.1\", port = 8000 }")
