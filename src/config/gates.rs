@@ -92,6 +92,10 @@ impl GateContext<'_> {
             needs: self.gate_ids("needs", &raw.needs)?,
             after: self.gate_ids("runs after", &raw.after)?,
             services: self.services(raw)?,
+            slots: match &raw.slots {
+                Some(slots) => values::at_least_one(source, "slots", slots)? as usize,
+                None => 1,
+            },
         })
     }
 
@@ -226,6 +230,7 @@ mod tests {
         assert_eq!(gate.retry_delay, Duration::ZERO);
         assert_eq!(gate.severity, Severity::Block);
         assert!(gate.needs.is_empty() && gate.after.is_empty());
+        assert_eq!(gate.slots, 1);
     }
 
     #[test]
@@ -235,7 +240,7 @@ mod tests {
             tags = [\"backend\", \"ci\"]\nrun = \"pytest --cov\"\ncwd = \"${APP_DIR:-backend}\"\n\
             env = { PYTHONWARNINGS = \"ignore\", URL = \"${API_URL}\" }\nrequires = [\"pytest\"]\n\
             timeout = \"15m\"\nretries = 2\nretry_delay = \"1m30s\"\nseverity = \"warn\"\n\
-            needs = [\"migrations\"]\nafter = [\"migrations\"]\n";
+            needs = [\"migrations\"]\nafter = [\"migrations\"]\nslots = 4\n";
         let gate = valid(text).gates.remove(1);
         assert_eq!(gate.name, "Backend test coverage >= 80%");
         assert_eq!(gate.section.as_deref(), Some("Testing"));
@@ -256,6 +261,7 @@ mod tests {
         assert_eq!(gate.severity, Severity::Warn);
         assert_eq!(gate.needs, ["migrations"]);
         assert_eq!(gate.after, ["migrations"]);
+        assert_eq!(gate.slots, 4);
     }
 
     #[test]
@@ -343,6 +349,18 @@ mod tests {
             3,
             11,
         );
+    }
+
+    #[test]
+    fn slots_are_at_least_one() {
+        for bad in ["0", "-2"] {
+            assert_invalid(
+                &format!("[gates.a]\nrun = \"true\"\nslots = {bad}\n"),
+                &format!("invalid slots {bad}: it must be at least 1"),
+                3,
+                9,
+            );
+        }
     }
 
     #[test]

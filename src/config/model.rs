@@ -185,6 +185,9 @@ pub struct Gate {
     pub after: Vec<String>,
     /// Ids of the services it uses; all exist.
     pub services: Vec<String>,
+    /// How many of the running slots (`-j`) it takes while it runs; at
+    /// least 1.
+    pub slots: usize,
 }
 
 impl Config {

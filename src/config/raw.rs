@@ -279,6 +279,10 @@ pub struct RawGate {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub services: Vec<SpannedString>,
+    /// How many of the `-j` running slots the gate takes (default 1): a
+    /// test suite that uses every core takes them all.
+    #[schemars(with = "Option<i64>", range(min = 1))]
+    pub slots: Option<Spanned<i64>>,
 }
 
 impl RawGate {

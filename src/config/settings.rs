@@ -57,7 +57,7 @@ pub fn overrides(source: &Source, raw: RawOverrides<'_>) -> Result<Overrides, Di
     Ok(Overrides {
         concurrency: raw
             .concurrency
-            .map(|n| concurrency(source, n))
+            .map(|n| values::at_least_one(source, "concurrency", n).map(|n| n as usize))
             .transpose()?,
         timeout: raw
             .timeout
@@ -75,22 +75,6 @@ pub fn overrides(source: &Source, raw: RawOverrides<'_>) -> Result<Overrides, Di
             .transpose()?,
         require_manual: raw.require_manual,
     })
-}
-
-/// `concurrency`: at least 1.
-fn concurrency(source: &Source, value: &Spanned<i64>) -> Result<usize, Diagnostic> {
-    usize::try_from(*value.get_ref())
-        .ok()
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| {
-            source.diagnostic(
-                value.span(),
-                format!(
-                    "invalid concurrency {}: it must be at least 1",
-                    value.get_ref()
-                ),
-            )
-        })
 }
 
 /// `shell`: a program and its arguments, so at least one element.

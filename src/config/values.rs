@@ -1,6 +1,8 @@
 //! Checks of single values shared by settings, profiles and gates:
 //! enum-like words, and `NAME = "value"` tables whose values are interpolated.
 
+use toml::Spanned;
+
 use super::diagnostic::Diagnostic;
 use super::model::{EnvVar, Source};
 use super::raw::{RawEnv, SpannedString};
@@ -56,4 +58,18 @@ pub fn reference(
         message.push_str(&format!("; did you mean `{best}`?"));
     }
     Err(source.diagnostic(entry.span(), message))
+}
+
+/// A count of 1 or more (`slots`, `repeat`, `load.requests`); `what` names
+/// it in the error.
+pub fn at_least_one(source: &Source, what: &str, raw: &Spanned<i64>) -> Result<u32, Diagnostic> {
+    u32::try_from(*raw.get_ref())
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| {
+            source.diagnostic(
+                raw.span(),
+                format!("invalid {what} {}: it must be at least 1", raw.get_ref()),
+            )
+        })
 }

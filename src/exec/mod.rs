@@ -1,6 +1,6 @@
-//! The executor: runs a plan's gates, at most `concurrency` at once, each as
-//! soon as its needs have passed and its `after` gates have ended, and emits
-//! events.
+//! The executor: runs a plan's gates, at most `concurrency` slots' worth at
+//! once (a gate takes its `slots`), each as soon as its needs have passed
+//! and its `after` gates have ended, and emits events.
 //!
 //! One dispatcher owns the run's state and decides everything: which gate
 //! starts, which is skipped, fail-fast and interrupts. Gates run as tasks and
@@ -102,6 +102,11 @@ struct Dispatcher {
     results: Vec<Option<GateResult>>,
     services: Services,
     running: usize,
+    /// The slots the running gates take, together.
+    slots_taken: usize,
+    /// The gate waiting for more slots than are free, which starts before
+    /// any other: light gates cannot keep taking the slots it waits for.
+    next: Option<usize>,
     stop: watch::Sender<Stop>,
     /// Why gates are being cancelled, once they are.
     cancel_reason: Option<String>,
@@ -125,6 +130,8 @@ impl Dispatcher {
             states: vec![State::Waiting; count],
             results: vec![None; count],
             running: 0,
+            slots_taken: 0,
+            next: None,
             stop: watch::channel(Stop::Run).0,
             cancel_reason: None,
             interrupted: false,
@@ -175,6 +182,7 @@ impl Dispatcher {
         match event {
             Event::GateFinished { index, result } => {
                 self.running -= 1;
+                self.slots_taken -= self.slots_of(index);
                 self.finish(index, result, on_event);
             }
             Event::GateOutput { index, line } => {
@@ -234,14 +242,14 @@ impl Dispatcher {
         settled
     }
 
-    /// Starts probe gate `index` once its services are ready and a slot is
-    /// free: `None` when it started or must wait, else how it ends without
-    /// running (a service failed, a captured value is wrong).
+    /// Starts probe gate `index` once its services are ready and its slots
+    /// are free: `None` when it started or must wait, else how it ends
+    /// without running (a service failed, a captured value is wrong).
     fn try_start(&mut self, index: usize) -> Option<GateResult> {
         if let Err(result) = self.services_outcome(index)? {
             return Some(*result);
         }
-        if self.running >= self.shared.plan.concurrency {
+        if !self.has_slots(index) {
             return None;
         }
         match self.planned(index) {
@@ -251,6 +259,28 @@ impl Dispatcher {
             }
             Err(result) => Some(*result),
         }
+    }
+
+    /// The slots gate `index` takes: its `slots`, all of them at most (a
+    /// gate with more than `-j` runs alone).
+    fn slots_of(&self, index: usize) -> usize {
+        let plan = &self.shared.plan;
+        plan.steps[index].gate.slots.min(plan.concurrency)
+    }
+
+    /// True when gate `index` may take its slots now: they are free, and no
+    /// other gate is waiting for slots. The first gate that finds too few
+    /// free is the next to start, so the slots a heavy gate waits for are
+    /// not taken, one by one, by light gates that came after it.
+    fn has_slots(&mut self, index: usize) -> bool {
+        if self.next.is_some_and(|next| next != index) {
+            return false;
+        }
+        let fits = self.slots_taken + self.slots_of(index) <= self.shared.plan.concurrency;
+        if !fits {
+            self.next = Some(index);
+        }
+        fits
     }
 
     /// `None` while a need is unfinished; else whether all of them passed.
@@ -410,6 +440,10 @@ impl Dispatcher {
     fn spawn(&mut self, index: usize, step: Arc<Step>) {
         self.states[index] = State::Running;
         self.running += 1;
+        self.slots_taken += self.slots_of(index);
+        if self.next == Some(index) {
+            self.next = None;
+        }
         let Action::Probe(probe) = &step.action else {
             unreachable!("only gates with a probe are spawned");
         };
@@ -448,6 +482,9 @@ impl Dispatcher {
             ));
         }
         self.states[index] = State::Done(result.status);
+        if self.next == Some(index) {
+            self.next = None;
+        }
         self.release_services(index);
         on_event(&Event::GateFinished {
             index,

@@ -16,6 +16,7 @@ struct Entry<'a> {
     needs: &'a [String],
     after: &'a [String],
     services: &'a [String],
+    slots: usize,
 }
 
 /// The gates as a JSON array, in config order.
@@ -27,6 +28,7 @@ pub fn json(gates: &[&Gate]) -> String {
             needs: &gate.needs,
             after: &gate.after,
             services: &gate.services,
+            slots: gate.slots,
         })
         .collect();
     let mut text = serde_json::to_string_pretty(&entries).expect("the list serializes");
@@ -104,10 +106,23 @@ fn details(gate: &Gate) -> String {
     if !gate.services.is_empty() {
         details.push_str(&format!("  uses {}", gate.services.join(", ")));
     }
+    if gate.slots > 1 {
+        details.push_str(&format!("  {} slots", gate.slots));
+    }
     if gate.severity == crate::config::Severity::Warn {
         details.push_str("  (warn)");
     }
     details.dimmed().to_string()
+}
+
+/// ` (2 slots)` for a gate that takes more than one of the `concurrency`
+/// slots, ` (4 slots: runs alone)` when it takes them all.
+fn slots(slots: usize, concurrency: usize) -> String {
+    match slots {
+        1 => String::new(),
+        n if n >= concurrency => format!(" ({n} slots: runs alone)"),
+        n => format!(" ({n} slots)"),
+    }
 }
 
 /// The plan: the gates in the order they would start, each with the
@@ -127,10 +142,11 @@ pub fn dry_run(plan: &Plan) -> String {
             .into_iter()
             .map(|gate| plan.steps[gate].gate.id.as_str())
             .collect();
-        let after = match waits_for.is_empty() {
+        let mut after = match waits_for.is_empty() {
             true => String::new(),
             false => format!(" (after {})", waits_for.join(", ")),
         };
+        after.push_str(&slots(step.gate.slots, plan.concurrency));
         text.push_str(&format!(
             "{:>4}. {}{}  {}\n",
             position + 1,

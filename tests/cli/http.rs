@@ -1682,6 +1682,7 @@ fn list_shows_http_gates_with_kind_http() {
             "needs": ["lint"],
             "after": [],
             "services": [],
+            "slots": 1,
         })
     );
     assert_eq!(list[0]["kind"], "command");

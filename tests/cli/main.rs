@@ -28,6 +28,7 @@ mod selection;
 mod servers;
 mod services;
 mod signoff;
+mod slots;
 mod tcp;
 mod templates;
 mod tls;

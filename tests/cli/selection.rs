@@ -623,17 +623,17 @@ fn list_json_is_an_array_in_config_order() {
         run.stdout_json(),
         json!([
             {"id": "build", "name": "build", "section": "Build", "tags": ["ci"],
-             "kind": "command", "severity": "block", "needs": [], "after": [], "services": []},
+             "kind": "command", "severity": "block", "needs": [], "after": [], "services": [], "slots": 1},
             {"id": "migrations", "name": "migrations", "section": "Database", "tags": ["db"],
-             "kind": "command", "severity": "block", "needs": ["build"], "after": [], "services": []},
+             "kind": "command", "severity": "block", "needs": ["build"], "after": [], "services": [], "slots": 1},
             {"id": "e2e", "name": "End-to-end suite", "section": "Testing", "tags": ["slow", "ci"],
-             "kind": "command", "severity": "block", "needs": ["migrations"], "after": [], "services": []},
+             "kind": "command", "severity": "block", "needs": ["migrations"], "after": [], "services": [], "slots": 1},
             {"id": "fuzz", "name": "fuzz", "section": "Testing", "tags": ["slow", "flaky"],
-             "kind": "command", "severity": "warn", "needs": [], "after": [], "services": []},
+             "kind": "command", "severity": "warn", "needs": [], "after": [], "services": [], "slots": 1},
             {"id": "lint", "name": "lint", "section": "Build", "tags": ["ci", "fast"],
-             "kind": "command", "severity": "block", "needs": [], "after": [], "services": []},
+             "kind": "command", "severity": "block", "needs": [], "after": [], "services": [], "slots": 1},
             {"id": "signoff", "name": "Team notified", "section": "Sign-off", "tags": [],
-             "kind": "manual", "severity": "block", "needs": [], "after": [], "services": []},
+             "kind": "manual", "severity": "block", "needs": [], "after": [], "services": [], "slots": 1},
         ])
     );
 }
@@ -648,7 +648,7 @@ fn list_json_section_is_null_when_absent() {
     assert_eq!(
         run.stdout_json(),
         json!([{"id": "smoke", "name": "smoke", "section": null, "tags": [],
-                "kind": "command", "severity": "block", "needs": [], "after": [], "services": []}])
+                "kind": "command", "severity": "block", "needs": [], "after": [], "services": [], "slots": 1}])
     );
 }
 

@@ -11,9 +11,9 @@ use reqwest::Client;
 use toml::Spanned;
 
 use super::expect::{Expectations, Stat};
-use super::{HttpProbe, RawLoad, at_least_one, describe, request};
+use super::{HttpProbe, RawLoad, describe, request};
 use crate::check::expect::Placed;
-use crate::config::{Diagnostic, Source};
+use crate::config::{Diagnostic, Source, values};
 use crate::event::{Failure, Stats};
 use crate::exec::Attempt;
 
@@ -28,8 +28,8 @@ pub struct Load {
 /// `load = { requests, concurrency }`, both at least 1.
 pub fn load(source: &Source, raw: &Spanned<RawLoad>) -> Result<Load, Diagnostic> {
     let raw = raw.get_ref();
-    let requests = at_least_one(source, "load.requests", &raw.requests)?;
-    let concurrency = at_least_one(source, "load.concurrency", &raw.concurrency)?;
+    let requests = values::at_least_one(source, "load.requests", &raw.requests)?;
+    let concurrency = values::at_least_one(source, "load.concurrency", &raw.concurrency)?;
     Ok(Load {
         requests,
         concurrency: concurrency.min(requests),

@@ -25,6 +25,7 @@ use super::expect::{Placed, RawJson, RawJsonSchema, Received, TextExpect, TextKe
 use super::{Action, BoxFuture, Check, Probe, RawCheck};
 use crate::config::{
     Diagnostic, Parse, RawEnv, Source, Span, SpannedString, Template, Timeout, format_duration,
+    values,
 };
 use crate::error::Error;
 use crate::event::Status;
@@ -189,7 +190,7 @@ impl RawCheck for Raw {
             .map(|l| load::load(source, l))
             .transpose()?;
         let repeat = match &self.repeat {
-            Some(repeat) => at_least_one(source, "repeat", repeat)?,
+            Some(repeat) => values::at_least_one(source, "repeat", repeat)?,
             None => 1,
         };
         self.exclusions(source)?;
@@ -686,17 +687,4 @@ impl Parse for HeaderValue {
         HeaderValue::from_str(text)
             .map_err(|_| "invalid header value: it holds a control character".to_owned())
     }
-}
-
-/// A count of 1 or more (`repeat`, `load.requests`).
-fn at_least_one(source: &Source, what: &str, raw: &Spanned<i64>) -> Result<u32, Diagnostic> {
-    u32::try_from(*raw.get_ref())
-        .ok()
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| {
-            source.diagnostic(
-                raw.span(),
-                format!("invalid {what} {}: it must be at least 1", raw.get_ref()),
-            )
-        })
 }
