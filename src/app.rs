@@ -1,7 +1,7 @@
 //! The commands: from a parsed command line to an exit code.
 
 use std::collections::BTreeSet;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -18,7 +18,7 @@ use crate::exec;
 use crate::plan::{self, Environment, Options, Selection};
 use crate::report::{self, Report, github, human, junit, markdown, origin};
 use crate::signoff::{self, Ledger, Record, Signature};
-use crate::{init, notify};
+use crate::{init, notify, whole_file};
 
 /// Runs the command `cli` asks for; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
@@ -160,9 +160,10 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
 /// The gates come in config order when the config can be found (the shards
 /// ran from it), else in the order of the files given.
 fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
-    // Inputs first: an output may overwrite one of them.
-    let mut report = report::merge::read_and_merge(&args.files)?;
+    // Outputs are checked first, and written whole at the end: one may
+    // replace an input.
     let files = ReportFiles::create(&args.output)?;
+    let mut report = report::merge::read_and_merge(&args.files)?;
     if let Ok(config) = load(config) {
         let ids: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
         report::merge::order_as(&mut report, &ids);
@@ -216,12 +217,17 @@ fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
         SystemTime::now(),
         args.expires,
     );
-    // The report first: it must be one, and hold the gates, before anything is written.
+    // The report first: it must be one, hold the gates, and be writable
+    // (with the files rendered from it) before anything is written.
     let masked = signature.masked(&redactor);
     let signed = args
         .report
         .as_deref()
         .map(|path| signed_report(path, &args.gates, &masked))
+        .transpose()?;
+    let files = signed
+        .is_some()
+        .then(|| ReportFiles::create(&args.outputs()))
         .transpose()?;
     let path = signoff::path(config.source.dir());
     let mut store = signoff::read(&path)?;
@@ -231,8 +237,8 @@ fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
     }));
     signoff::write(&path, &store)?;
     report::print(&redactor.redact(&signed_off(&args.gates, &signature)));
-    if let Some(report) = signed {
-        ReportFiles::create(&args.outputs())?.write(&report)?;
+    if let (Some(report), Some(files)) = (signed, files) {
+        files.write(&report)?;
         report::print(&format!("report: {}\n", report.counts_summary()));
     }
     Ok(EXIT_PASS)
@@ -286,22 +292,17 @@ fn schema() -> Result<i32, Error> {
     Ok(EXIT_PASS)
 }
 
-/// The report files asked for, created before anything runs so that a
-/// path that cannot be written fails at once (a usage error).
+/// The report files asked for, checked before anything runs so that a
+/// path that cannot be written fails at once (a usage error), and written
+/// whole at the end.
 struct ReportFiles {
-    json: Option<ReportFile>,
-    junit: Option<ReportFile>,
-    markdown: Option<ReportFile>,
+    json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+    markdown: Option<PathBuf>,
 }
 
 /// Turns a report into one file format.
 type Render = fn(&Report) -> String;
-
-/// A created report file and its path, for messages.
-struct ReportFile {
-    path: PathBuf,
-    file: std::fs::File,
-}
 
 impl ReportFiles {
     fn create(args: &OutputArgs) -> Result<ReportFiles, Error> {
@@ -320,51 +321,31 @@ impl ReportFiles {
             );
             return Err(Error::usage(message, None));
         }
-        let create = |path: &Option<PathBuf>| path.as_deref().map(ReportFile::create).transpose();
+        for path in paths {
+            whole_file::check_writable(path)
+                .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display()), None))?;
+        }
         Ok(ReportFiles {
-            json: create(&args.json)?,
-            junit: create(&args.junit)?,
-            markdown: create(&args.markdown)?,
+            json: args.json.clone(),
+            junit: args.junit.clone(),
+            markdown: args.markdown.clone(),
         })
     }
 
     /// Writes `report` into each file, in its format.
     fn write(self, report: &Report) -> Result<(), Error> {
-        let formats: [(Option<ReportFile>, Render); 3] = [
+        let formats: [(Option<PathBuf>, Render); 3] = [
             (self.json, Report::to_json),
             (self.junit, junit::render),
             (self.markdown, markdown::render),
         ];
-        for (file, render) in formats {
-            if let Some(file) = file {
-                file.write(&render(report))?;
+        for (path, render) in formats {
+            if let Some(path) = path {
+                whole_file::write(&path, &render(report))
+                    .map_err(|source| Error::WriteReport { path, source })?;
             }
         }
         Ok(())
-    }
-}
-
-impl ReportFile {
-    fn create(path: &Path) -> Result<ReportFile, Error> {
-        match std::fs::File::create(path) {
-            Ok(file) => Ok(ReportFile {
-                path: path.to_path_buf(),
-                file,
-            }),
-            Err(e) => Err(Error::usage(
-                format!("cannot write {}: {e}", path.display()),
-                None,
-            )),
-        }
-    }
-
-    fn write(mut self, text: &str) -> Result<(), Error> {
-        self.file
-            .write_all(text.as_bytes())
-            .map_err(|source| Error::WriteReport {
-                path: self.path,
-                source,
-            })
     }
 }
 

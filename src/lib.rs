@@ -18,6 +18,7 @@ pub mod redact;
 pub mod report;
 pub mod service;
 pub mod signoff;
+pub mod whole_file;
 
 use clap::Parser;
 

@@ -239,7 +239,7 @@ pub fn write(path: &Path, store: &Store) -> Result<(), Error> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(failed)?;
     }
-    std::fs::write(path, store.to_toml()).map_err(failed)
+    crate::whole_file::write(path, &store.to_toml()).map_err(failed)
 }
 
 /// `time` in RFC 3339, UTC, to the second.

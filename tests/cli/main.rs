@@ -20,6 +20,7 @@ mod leftovers;
 mod load;
 mod notify;
 mod processes;
+mod report_files;
 mod reports;
 mod schema;
 mod screens;

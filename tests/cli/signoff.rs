@@ -453,6 +453,35 @@ fn a_gate_that_is_not_pending_in_the_report_is_not_signed_off() {
     );
 }
 
+/// A report `gate ack --report` is to render that cannot be written stops
+/// it before anything is recorded or rewritten.
+#[test]
+fn a_report_that_cannot_be_written_stops_ack_before_it_records_anything() {
+    let test = no_git_config(Test::new().config(CONFIG));
+    let output = test
+        .command()
+        .args(["run", "--json", "report.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let before = std::fs::read_to_string(test.path().join("report.json")).unwrap();
+    let output = test
+        .command()
+        .args(["ack", "notified", "--by", "Ana", "--report", "report.json"])
+        .args(["--markdown", "no-such-dir/gate.md"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: cannot write no-such-dir/gate.md: "),
+        "{stderr}"
+    );
+    assert!(!test.path().join(".gate/signoff.toml").exists());
+    let after = std::fs::read_to_string(test.path().join("report.json")).unwrap();
+    assert_eq!(after, before);
+}
+
 #[test]
 fn a_blank_name_or_an_expiry_past_ten_years_is_refused() {
     let test = no_git_config(Test::new().config(CONFIG));
