@@ -19,6 +19,7 @@ pub mod report;
 pub mod service;
 pub mod signoff;
 pub mod whole_file;
+pub mod words;
 
 use clap::Parser;
 

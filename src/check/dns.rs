@@ -42,6 +42,7 @@ use crate::error::Error;
 use crate::event::Status;
 use crate::exec::{Attempt, AttemptContext, Limit};
 use crate::plan::Resolver;
+use crate::words;
 
 /// The kind's name in reports.
 pub const KIND: &str = "dns";
@@ -396,23 +397,39 @@ impl DnsProbe {
             }
             Unanswered::Failed(error) => error,
         };
-        let reason = match &error {
-            // The mnemonic, as dig prints it: SERVFAIL, REFUSED.
-            NetError::Dns(DnsError::ResponseCode(code)) => format!(
-                "DNS server {servers} answered {} for {name} {kind}",
-                format!("{code:?}").to_ascii_uppercase()
-            ),
+        let (reason, answer) = match &error {
+            NetError::Dns(DnsError::ResponseCode(code)) => {
+                let code = mnemonic(*code);
+                let reason = format!("DNS server {servers} answered {code} for {name} {kind}");
+                (reason, code)
+            }
             NetError::Timeout => return self.silence(servers, limit),
-            NetError::Io(io) => format!("cannot ask DNS server {servers}: {io}"),
-            other => format!("cannot look up {name} {kind} at {servers}: {other}"),
+            NetError::Io(io) => {
+                let why = words::io(io);
+                (format!("cannot ask DNS server {servers}: {why}"), why)
+            }
+            other => {
+                let why = words::fragment(&other.to_string());
+                let reason = format!("cannot look up {name} {kind} at {servers}: {why}");
+                (reason, why)
+            }
         };
-        Attempt::error(reason).with_output(output(&error.to_string()))
+        Attempt::error(reason).with_output(output(&answer))
     }
 
     /// No answer came in time.
     fn silence(&self, servers: &str, limit: Limit) -> Attempt {
         let reason = format!("no answer from DNS server {servers} {}", limit.within());
         Attempt::new(Status::TimedOut, reason)
+    }
+}
+
+/// A response code as dig prints it: `SERVFAIL`, `REFUSED`, `RCODE23`.
+fn mnemonic(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::Unknown(number) => format!("RCODE{number}"),
+        // The variants are named after the mnemonics: ServFail, NXDomain.
+        known => format!("{known:?}").to_ascii_uppercase(),
     }
 }
 
@@ -428,7 +445,10 @@ async fn server_address(server: &Server, limit: Limit) -> Result<IpAddr, String>
             .next()
             .map(|address: SocketAddr| address.ip())
             .ok_or_else(|| format!("cannot resolve DNS server {host}")),
-        Some(Err(e)) => Err(format!("cannot resolve DNS server {host}: {e}")),
+        Some(Err(e)) => Err(format!(
+            "cannot resolve DNS server {host}: {}",
+            net::unresolved(&e).unwrap_or_else(|| words::io(&e))
+        )),
         None => Err(format!(
             "cannot resolve DNS server {host} {}",
             limit.within()

@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use crate::config::{Diagnostic, Parse, Port, Source, Template};
 use crate::exec::Limit;
+use crate::words;
 
 /// `port = 443` or `port = "${TLS_PORT}"`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -62,30 +63,52 @@ pub fn address(host: &str, port: u16) -> String {
     }
 }
 
-/// `connection refused by 127.0.0.1:6379`, `cannot resolve host db: ...`,
-/// `cannot connect to 10.0.0.5:27017: No route to host (os error 113)`.
+/// `connection refused by 127.0.0.1:6379`, `cannot resolve host db: name
+/// or service not known`, `cannot connect to 10.0.0.5:27017: no route to
+/// host`.
 pub fn connect_reason(error: &io::Error, host: &str, address: &str) -> String {
     match error.kind() {
         io::ErrorKind::ConnectionRefused => format!("connection refused by {address}"),
-        _ if is_unresolved(error) => format!("cannot resolve host {host}: {error}"),
-        _ => format!("cannot connect to {address}: {error}"),
+        _ => match unresolved(error) {
+            Some(why) => format!("cannot resolve host {host}: {why}"),
+            None => format!("cannot connect to {address}: {}", words::io(error)),
+        },
     }
 }
 
-/// True when a connection failed because the host name did not resolve.
-pub fn is_unresolved(error: &io::Error) -> bool {
-    error.to_string().starts_with("failed to lookup address")
+/// Why the host name did not resolve, in the resolver's words, when that
+/// is why `error` happened.
+pub fn unresolved(error: &io::Error) -> Option<String> {
+    let text = error.to_string();
+    let why = text.strip_prefix("failed to lookup address information: ")?;
+    Some(words::fragment(why))
 }
 
-/// The rustls error behind `error`, also when an `io::Error` wraps it
-/// (its `source()` skips the error it wraps): a TLS handshake that failed.
+/// `TLS handshake with api.example.com:443 failed: the server's
+/// certificate has expired`: why a handshake failed, whether TLS or the
+/// connection under it said so.
+pub fn handshake_reason(address: &str, error: &io::Error) -> String {
+    let why = match rustls_cause(error) {
+        Some(tls) => words::tls(tls),
+        None => words::io(error),
+    };
+    handshake_failed(address, &why)
+}
+
+/// `TLS handshake with api.example.com:443 failed: ...`, saying `why`.
+pub fn handshake_failed(address: &str, why: &str) -> String {
+    format!("TLS handshake with {address} failed: {why}")
+}
+
+/// The rustls error behind `error`, also when `io::Error`s wrap it, one
+/// in another as an HTTP client's connector does (their `source()` skips
+/// the error they wrap): a TLS handshake that failed.
 pub fn rustls_cause<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
-    error.downcast_ref::<rustls::Error>().or_else(|| {
-        error
-            .downcast_ref::<io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    })
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner = error.downcast_ref::<io::Error>()?.get_ref()?;
+    rustls_cause(inner)
 }
 
 /// `no answer from 127.0.0.1:6379 within 5s`.
@@ -125,7 +148,16 @@ mod tests {
             connect_reason(&refused, "db", "db:1"),
             "connection refused by db:1"
         );
-        let unresolved = io::Error::other("failed to lookup address information: x");
-        assert!(connect_reason(&unresolved, "db", "db:1").starts_with("cannot resolve host db: "));
+        let unresolved =
+            io::Error::other("failed to lookup address information: Name or service not known");
+        assert_eq!(
+            connect_reason(&unresolved, "db", "db:1"),
+            "cannot resolve host db: name or service not known"
+        );
+        let unreachable = io::Error::from_raw_os_error(libc::EHOSTUNREACH);
+        assert_eq!(
+            connect_reason(&unreachable, "db", "db:1"),
+            "cannot connect to db:1: no route to host"
+        );
     }
 }

@@ -30,6 +30,7 @@ use crate::event::Status;
 use crate::exec::{Attempt, AttemptContext, Limit};
 use crate::plan::Resolver;
 use crate::redact::Redactor;
+use crate::words;
 
 /// The kind's name in reports.
 pub const KIND: &str = "tcp";
@@ -196,7 +197,8 @@ impl TcpProbe {
             match limit.run(stream.write_all(send.as_bytes())).await {
                 Some(Ok(())) => output.push_str(&format!("\nsent {} bytes", send.len())),
                 Some(Err(error)) => {
-                    return Attempt::error(format!("cannot send to {}: {error}", self.address))
+                    let why = words::io(&error);
+                    return Attempt::error(format!("cannot send to {}: {why}", self.address))
                         .with_output(output);
                 }
                 None => {
@@ -262,8 +264,9 @@ impl TcpProbe {
         let attempt = match (answer.is_empty(), ended) {
             // A reset cuts the answer short: what came cannot be trusted whole.
             (_, Ended::Failed(error)) => Attempt::error(format!(
-                "the connection to {} failed: {error}",
-                self.address
+                "the connection to {} failed: {}",
+                self.address,
+                words::io(&error)
             )),
             (true, Ended::Closed) => Attempt::new(
                 Status::Failed,

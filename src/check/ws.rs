@@ -22,6 +22,7 @@ use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::TlsError;
 use tokio_tungstenite::tungstenite::http::Uri;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
@@ -41,6 +42,7 @@ use crate::event::Status;
 use crate::exec::{Attempt, AttemptContext, Limit};
 use crate::plan::Resolver;
 use crate::redact::Redactor;
+use crate::words;
 
 /// The kind's name in reports.
 pub const KIND: &str = "ws";
@@ -349,12 +351,13 @@ impl WsProbe {
                 Attempt::new(Status::Failed, reason).with_output(output)
             }
             tungstenite::Error::Io(error) => match net::rustls_cause(&error) {
-                Some(tls) => {
-                    Attempt::error(format!("TLS handshake with {} failed: {tls}", self.address))
-                }
-                None => Attempt::error(failed(error.to_string())),
+                Some(_) => Attempt::error(net::handshake_reason(&self.address, &error)),
+                None => Attempt::error(failed(words::io(&error))),
             },
-            other => Attempt::new(Status::Failed, failed(other.to_string())),
+            tungstenite::Error::Tls(TlsError::Rustls(tls)) => {
+                Attempt::error(net::handshake_failed(&self.address, &words::tls(&tls)))
+            }
+            other => Attempt::new(Status::Failed, failed(in_words(&other))),
         }
     }
 
@@ -372,7 +375,8 @@ impl WsProbe {
                 // Not what was sent: it may carry a credential of its own.
                 Some(Ok(())) => output.push_str(&format!("\nsent {} bytes", send.len())),
                 Some(Err(error)) => {
-                    return Attempt::error(format!("cannot send to {}: {error}", self.shown));
+                    let why = in_words(&error);
+                    return Attempt::error(format!("cannot send to {}: {why}", self.shown));
                 }
                 None => {
                     let reason = format!("cannot send to {} {}", self.shown, limit.within());
@@ -427,13 +431,17 @@ impl WsProbe {
                     ));
                 }
                 Some(Some(Ok(_))) => continue,
-                Some(Some(Err(tungstenite::Error::Capacity(error)))) => {
-                    return failed(format!("the first message is too large: {error}"));
+                Some(Some(Err(error @ tungstenite::Error::Capacity(_)))) => {
+                    return failed(format!(
+                        "the first message is too large: {}",
+                        in_words(&error)
+                    ));
                 }
                 Some(Some(Err(error))) => {
                     return Err(Attempt::error(format!(
-                        "the connection to {} failed: {error}",
-                        self.shown
+                        "the connection to {} failed: {}",
+                        self.shown,
+                        in_words(&error)
                     )));
                 }
             }
@@ -446,6 +454,35 @@ impl WsProbe {
 
     fn no_message(&self, limit: Limit) -> Attempt {
         Attempt::new(Status::TimedOut, format!("no message {}", limit.within()))
+    }
+}
+
+/// A WebSocket error in words: `the server broke the WebSocket protocol:
+/// reserved bits are non-zero`, `a message of 2000000 bytes, more than the
+/// 1048576 read`.
+fn in_words(error: &tungstenite::Error) -> String {
+    use tungstenite::Error as E;
+    use tungstenite::error::{CapacityError, ProtocolError};
+    match error {
+        E::Io(error) => words::io(error),
+        E::Tls(TlsError::Rustls(error)) => words::tls(error),
+        E::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+            format!("a message of {size} bytes, more than the {max_size} read")
+        }
+        E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            "the server dropped the connection without closing it".to_owned()
+        }
+        E::Protocol(error) => format!(
+            "the server broke the WebSocket protocol: {}",
+            words::fragment(&error.to_string())
+        ),
+        E::ConnectionClosed | E::AlreadyClosed => "the connection is closed".to_owned(),
+        E::Utf8(_) => "a text message is not valid UTF-8".to_owned(),
+        E::AttackAttempt => "the server's answer looks like an attack on the client".to_owned(),
+        E::Http(response) => format!("an HTTP answer {}", response.status()),
+        E::HttpFormat(error) => format!("invalid HTTP: {}", words::fragment(&error.to_string())),
+        E::Url(error) => format!("invalid URL: {}", words::fragment(&error.to_string())),
+        other => words::fragment(&other.to_string()),
     }
 }
 

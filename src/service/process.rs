@@ -23,6 +23,7 @@ use crate::exec::output::{LineSplitter, Tail};
 use crate::exec::process_group;
 use crate::exec::stop::{Stop, StopReceiver, reached};
 use crate::redact::Redactor;
+use crate::words;
 
 /// Pause between two probes of `ready.http` or `ready.tcp`.
 const PROBE_INTERVAL: Duration = Duration::from_millis(100);
@@ -163,7 +164,8 @@ impl Running {
             child
         });
         Running {
-            child: child.map_err(|error| format!("cannot start `{}`: {error}", service.run)),
+            child: child
+                .map_err(|error| format!("cannot start `{}`: {}", service.run, words::io(&error))),
             output,
             logged,
         }
@@ -294,7 +296,7 @@ fn exited(status: io::Result<ExitStatus>) -> String {
             (None, Some(signal)) => format!("was killed by signal {signal}"),
             (None, None) => "exited".to_owned(),
         },
-        Err(error) => format!("could not be waited for ({error})"),
+        Err(error) => format!("could not be waited for ({})", words::io(&error)),
     }
 }
 

@@ -62,6 +62,14 @@ impl Test {
         self
     }
 
+    /// Makes the certificates of `pem` gate's trust store: written to
+    /// `ca.pem`, named by `SSL_CERT_FILE`.
+    pub fn trusting(self, pem: &str) -> Test {
+        let test = self.file("ca.pem", pem);
+        let store = test.path().join("ca.pem").display().to_string();
+        test.env("SSL_CERT_FILE", &store)
+    }
+
     /// Runs gate from this subdirectory instead of the directory itself.
     pub fn current_dir(mut self, relative: &str) -> Test {
         let dir = self.dir.path().join(relative);

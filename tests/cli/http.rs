@@ -7,6 +7,8 @@ use serde_json::Value;
 use crate::Test;
 use crate::harness::{assert_ended, assert_passed, check_fails, reason, run_json};
 use crate::servers::http::{ClosedPort, HttpServer, Latch, Response};
+use crate::servers::tls::{Cert, TlsServer};
+use crate::tls::ca_as_server_certificate;
 
 /// A config with one gate `id` probing `url`, plus `extra` lines in its
 /// `http` table (e.g. `follow_redirects = false`) and an `expect` table
@@ -1720,4 +1722,19 @@ fn a_header_value_with_a_control_character_is_a_config_error() {
         .code(2)
         .stderr_has("invalid header value: it holds a control character")
         .stderr_has("--> gates.toml:3:19");
+}
+
+#[test]
+fn a_server_presenting_a_ca_certificate_is_an_error_in_words() {
+    let cert = Cert::ca_for(&["localhost"]);
+    let server = TlsServer::start(&cert);
+    let url = format!("https://localhost:{}/health", server.port());
+    let run = Test::new()
+        .trusting(&cert.pem)
+        .config(&probe("health", &url, "", ""))
+        .args(&["run", "--format", "json"])
+        .run()
+        .code(1);
+    let gate = run.gate("health");
+    assert_ended(&gate, "error", &ca_as_server_certificate(server.port()));
 }

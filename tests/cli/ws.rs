@@ -15,6 +15,7 @@ use crate::harness::{Run, assert_ended, assert_hidden, check_fails, json_gate, r
 use crate::servers::http::HttpServer;
 use crate::servers::tls::{Ca, Cert, SilentServer, closed_port};
 use crate::servers::ws::WsServer;
+use crate::tls::ca_as_server_certificate;
 
 /// Engine.IO's open packet, the first message socket.io sends.
 const OPEN_PACKET: &str = r#"0{"sid":"lv6nq1gWFRbNZ0mBAAAB","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
@@ -414,7 +415,8 @@ fn wss_with_a_self_signed_certificate_passes_only_with_insecure() {
         &gate,
         "error",
         &format!(
-            "TLS handshake with 127.0.0.1:{} failed: invalid peer certificate: UnknownIssuer",
+            "TLS handshake with 127.0.0.1:{} failed: \
+             the server's certificate was not issued by a trusted certificate authority",
             server.port()
         ),
     );
@@ -427,15 +429,24 @@ fn wss_verifies_against_a_trusted_authority() {
     let server = WsServer::new()
         .on_open(Message::text(OPEN_PACKET))
         .start_tls(&cert);
-    let test = Test::new()
-        .file("ca.pem", ca.pem())
-        .config(&ws_gate(&format!(
-            "url = \"wss://localhost:{}/ws\", expect = {{ contains = \"sid\" }}",
-            server.port()
-        )));
-    let ca_file = test.path().join("ca.pem").display().to_string();
-    let (_, gate) = run_json(test.env("SSL_CERT_FILE", &ca_file), 0);
+    let test = Test::new().trusting(ca.pem()).config(&ws_gate(&format!(
+        "url = \"wss://localhost:{}/ws\", expect = {{ contains = \"sid\" }}",
+        server.port()
+    )));
+    let (_, gate) = run_json(test, 0);
     assert_eq!(gate["status"], "passed", "{gate:#}");
+}
+
+#[test]
+fn wss_to_a_server_presenting_a_ca_certificate_is_an_error_in_words() {
+    let cert = Cert::ca_for(&["localhost"]);
+    let server = WsServer::new().start_tls(&cert);
+    let test = Test::new().trusting(&cert.pem).config(&ws_gate(&format!(
+        "url = \"wss://localhost:{}/ws\"",
+        server.port()
+    )));
+    let (_, gate) = run_json(test, 1);
+    assert_ended(&gate, "error", &ca_as_server_certificate(server.port()));
 }
 
 // --- interpolation, config errors, list and dry run -----------------------------------

@@ -32,6 +32,7 @@ use crate::exec::process_group;
 use crate::exec::{Attempt, AttemptContext, LineSink};
 use crate::plan::{Resolver, Step};
 use crate::redact::Redactor;
+use crate::words;
 pub use expect::RawExpect;
 use expect::{Expect, Expectations, Watch};
 use outputs::{OutputFile, Outputs};
@@ -144,8 +145,9 @@ async fn attempt(probe: &RunProbe, ctx: &mut AttemptContext<'_>) -> Attempt {
             Ok(file) => Some(file),
             Err(error) => {
                 return Attempt::error(format!(
-                    "cannot create the ${} file: {error}",
-                    outputs::VARIABLE
+                    "cannot create the ${} file: {}",
+                    outputs::VARIABLE,
+                    words::io(&error)
                 ));
             }
         },
@@ -167,7 +169,8 @@ async fn attempt(probe: &RunProbe, ctx: &mut AttemptContext<'_>) -> Attempt {
             return Attempt::error(error.to_string());
         }
         Err(error) => {
-            return Attempt::error(format!("cannot start `{}`: {error}", shell.join(" ")));
+            let why = words::io(&error);
+            return Attempt::error(format!("cannot start `{}`: {why}", shell.join(" ")));
         }
     };
     let attempt = match file {
@@ -303,7 +306,8 @@ async fn supervise(
     let attempt = match ended {
         Ok(Ok(status)) => expect.judge(status, watch).with_output(output),
         Ok(Err(error)) => {
-            Attempt::error(format!("cannot wait for the command: {error}")).with_output(output)
+            let why = words::io(&error);
+            Attempt::error(format!("cannot wait for the command: {why}")).with_output(output)
         }
         Err(interruption) => Attempt::interrupted(interruption, ctx.timeout).with_output(output),
     };

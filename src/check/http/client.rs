@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 
 use reqwest::{Client, Url};
 
-use crate::check::net::rustls_cause;
+use crate::check::net::{rustls_cause, unresolved};
 use crate::config::Parse;
+use crate::words;
 
 /// Most redirects followed.
 const MAX_REDIRECTS: usize = 10;
@@ -139,18 +140,18 @@ pub enum NoResponse {
 }
 
 impl NoResponse {
-    /// What went wrong with a request that ended in `error`.
+    /// What went wrong with a request that ended in `error`, in words.
     pub fn of(error: &reqwest::Error) -> NoResponse {
         let causes: Vec<&(dyn std::error::Error + 'static)> =
             std::iter::successors(error.source(), |&e| e.source()).collect();
         let innermost = causes
             .last()
-            .map_or_else(|| without_url(error), |e| e.to_string());
+            .map_or_else(|| words::fragment(&without_url(error)), |&e| cause_words(e));
         if error.is_timeout() {
             return NoResponse::TimedOut;
         }
         if let Some(tls) = causes.iter().find_map(|&e| rustls_cause(e)) {
-            return NoResponse::Tls(tls.to_string());
+            return NoResponse::Tls(words::tls(tls));
         }
         let refused = causes
             .iter()
@@ -165,6 +166,15 @@ impl NoResponse {
             () if error.is_connect() => NoResponse::Connect(innermost),
             () => NoResponse::Failed(innermost),
         }
+    }
+}
+
+/// The innermost cause of a failed request in words: the system's (a
+/// connection reset, a name that does not resolve) or the library's.
+fn cause_words(cause: &(dyn std::error::Error + 'static)) -> String {
+    match cause.downcast_ref::<std::io::Error>() {
+        Some(io) => unresolved(io).unwrap_or_else(|| words::io(io)),
+        None => words::fragment(&cause.to_string()),
     }
 }
 

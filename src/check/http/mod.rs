@@ -22,7 +22,7 @@ use toml::Spanned;
 
 use super::capture::{self, Capture, RawCaptures, RawCapturesSchema};
 use super::expect::{Placed, RawJson, RawJsonSchema, Received, TextExpect, TextKeys, placed};
-use super::{Action, BoxFuture, Check, Probe, RawCheck};
+use super::{Action, BoxFuture, Check, Probe, RawCheck, net};
 use crate::config::{
     Diagnostic, Parse, RawEnv, Source, Span, SpannedString, Template, Timeout, format_duration,
     values,
@@ -577,10 +577,7 @@ fn describe(error: &reqwest::Error, probe: &HttpProbe, timeout: Duration) -> (St
             Status::TimedOut,
             format!("request timed out after {}", format_duration(timeout)),
         ),
-        NoResponse::Tls(tls) => (
-            Status::Error,
-            format!("TLS handshake with {address} failed: {tls}"),
-        ),
+        NoResponse::Tls(why) => (Status::Error, net::handshake_failed(&address, &why)),
         NoResponse::Refused => (Status::Error, format!("connection refused by {address}")),
         NoResponse::Unresolved(cause) => (
             Status::Error,

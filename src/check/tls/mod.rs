@@ -171,7 +171,7 @@ impl Failure {
         let address = &probe.address;
         match self {
             Failure::Connect(e) => net::connect_reason(e, &probe.host.host, address),
-            Failure::Handshake(e) => format!("TLS handshake with {address} failed: {e}"),
+            Failure::Handshake(e) => net::handshake_reason(address, e),
             Failure::Expired => format!("the certificate of {address} has expired"),
             Failure::NoCertificate => format!("{address} presented no certificate"),
         }
@@ -217,7 +217,12 @@ fn is_expired(error: &std::io::Error) -> bool {
 fn expiry(leaf: &CertificateDer, probe: &TlsProbe) -> Attempt {
     let not_after = match x509_parser::parse_x509_certificate(leaf) {
         Ok((_, cert)) => cert.validity().not_after,
-        Err(e) => return Attempt::error(format!("cannot read the certificate: {e}")),
+        Err(_) => {
+            return Attempt::error(format!(
+                "cannot read the certificate of {}: it is not a valid X.509 certificate",
+                probe.address
+            ));
+        }
     };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -26,6 +26,8 @@ pub struct Cert {
     key: Vec<u8>,
     /// The leaf's `notAfter`, in seconds since the Unix epoch.
     pub not_after: u64,
+    /// The leaf in PEM, for a trust store file.
+    pub pem: String,
 }
 
 impl Cert {
@@ -39,13 +41,27 @@ impl Cert {
     /// A self-signed certificate for `names` that expires in `days` days
     /// and a few hours.
     pub fn self_signed_for(names: &[&str], days: i64) -> Cert {
-        let key = KeyPair::generate().expect("key pair");
         let (params, not_after) = leaf_params(names, days);
+        Cert::self_signed_with(params, not_after)
+    }
+
+    /// A CA certificate for `names`, self-signed, served as a server's
+    /// own: what a server set up with its CA's files by mistake presents.
+    /// Trust its PEM ([`Cert::pem`]) and it is still no server certificate.
+    pub fn ca_for(names: &[&str]) -> Cert {
+        let (mut params, not_after) = leaf_params(names, 90);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        Cert::self_signed_with(params, not_after)
+    }
+
+    fn self_signed_with(params: CertificateParams, not_after: u64) -> Cert {
+        let key = KeyPair::generate().expect("key pair");
         let cert = params.self_signed(&key).expect("self-signed certificate");
         Cert {
             chain: vec![cert.der().clone()],
             key: key.serialize_der(),
             not_after,
+            pem: cert.pem(),
         }
     }
 
@@ -110,6 +126,7 @@ impl Ca {
             chain: vec![cert.der().clone(), self.der.clone()],
             key: key.serialize_der(),
             not_after,
+            pem: cert.pem(),
         }
     }
 }
