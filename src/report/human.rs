@@ -8,6 +8,7 @@ use std::time::Duration;
 use colored::Colorize;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::model::Tally;
 use super::{GateRecord, Outcome, Report, by_section, print, style};
 use crate::config::Severity;
 use crate::event::{Event, GateResult, ServiceResult, ServiceStatus, Status};
@@ -269,13 +270,18 @@ fn service_trouble(id: &str, result: &ServiceResult) -> String {
     text
 }
 
-/// `FAIL: 16 gates in 4.21s: 12 passed, 1 failed, 2 skipped, 1 pending`
+/// `FAIL: 16 gates in 4.21s: 12 passed, 1 warned, 1 failed, 2 skipped, 1 pending`
 fn summary(report: &Report, interrupted: bool) -> String {
     let parts: Vec<String> = report
-        .counts
-        .iter()
-        .filter(|&(_, &n)| n > 0)
-        .map(|(&status, n)| style::paint(status, &format!("{n} {}", status.as_str())).to_string())
+        .tallies()
+        .into_iter()
+        .map(|tally| {
+            let text = tally.to_string();
+            match tally {
+                Tally::Ended(status, _) => style::paint(status, &text).to_string(),
+                Tally::Warned(_) => text.yellow().to_string(),
+            }
+        })
         .collect();
     let verdict = match report.outcome {
         Outcome::Pass => "PASS".green().bold(),

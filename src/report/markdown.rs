@@ -104,7 +104,7 @@ fn item(gate: &GateRecord) -> String {
     let id = &gate.gate.id;
     let label = match gate.gate.name == *id {
         true => format!("`{id}`"),
-        false => format!("{} (`{id}`)", escape(&gate.gate.name)),
+        false => format!("{} (`{id}`)", escape(gate.gate.plain_name())),
     };
     let warn = match gate.gate.severity {
         Severity::Warn => " (warn)",

@@ -90,11 +90,25 @@ impl GateInfo {
         }
     }
 
-    /// The checklist text, with the id when the two differ.
+    /// The checklist text, with the id when the two differ, once: a name
+    /// that ends with the id in parentheses already has it.
     pub fn label(&self) -> String {
         match self.name == self.id {
             true => self.id.clone(),
-            false => format!("{} ({})", self.name, self.id),
+            false => format!("{} ({})", self.plain_name(), self.id),
+        }
+    }
+
+    /// The name without a final `(id)` that names the gate: `No linting
+    /// errors` for `No linting errors (flake8)` of gate `flake8`.
+    pub fn plain_name(&self) -> &str {
+        let rest = self
+            .name
+            .strip_suffix(&format!("({})", self.id))
+            .map(str::trim_end);
+        match rest {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => &self.name,
         }
     }
 }
@@ -239,14 +253,36 @@ impl Report {
         Ok(())
     }
 
-    /// `12 passed, 1 failed, 1 pending`: the counts that are not 0.
+    /// How the gates ended, for a summary line: the statuses that some
+    /// gate has, in the order of [`Status::ALL`], with the warn gates that
+    /// failed, timed out or errored counted apart as warned, after those
+    /// that passed (they do not fail the run).
+    pub fn tallies(&self) -> Vec<Tally> {
+        let warned =
+            |gate: &&GateRecord| gate.gate.severity == Severity::Warn && gate.status.is_failure();
+        let mut tallies = Vec::new();
+        for status in Status::ALL {
+            let count = self
+                .gates
+                .iter()
+                .filter(|gate| gate.status == status && !warned(gate))
+                .count();
+            if count > 0 {
+                tallies.push(Tally::Ended(status, count));
+            }
+            if status == Status::Passed {
+                let count = self.gates.iter().filter(warned).count();
+                if count > 0 {
+                    tallies.push(Tally::Warned(count));
+                }
+            }
+        }
+        tallies
+    }
+
+    /// `12 passed, 1 warned, 1 failed, 1 pending`: the [`Report::tallies`].
     pub fn counts_summary(&self) -> String {
-        let parts: Vec<String> = self
-            .counts
-            .iter()
-            .filter(|&(_, &n)| n > 0)
-            .map(|(status, n)| format!("{n} {}", status.as_str()))
-            .collect();
+        let parts: Vec<String> = self.tallies().iter().map(Tally::to_string).collect();
         match parts.is_empty() {
             true => "nothing to run".to_owned(),
             false => parts.join(", "),
@@ -258,6 +294,26 @@ impl Report {
         let mut text = serde_json::to_string_pretty(self).expect("the report serializes");
         text.push('\n');
         text
+    }
+}
+
+/// One part of a summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tally {
+    /// How many gates ended with a status (a warn gate that did not hold
+    /// is counted as warned instead).
+    Ended(Status, usize),
+    /// How many warn gates failed, timed out or errored.
+    Warned(usize),
+}
+
+impl std::fmt::Display for Tally {
+    /// `12 passed`, `1 warned`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tally::Ended(status, count) => write!(f, "{count} {}", status.as_str()),
+            Tally::Warned(count) => write!(f, "{count} warned"),
+        }
     }
 }
 
