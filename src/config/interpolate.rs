@@ -4,7 +4,9 @@
 //! `${`. The default after `:-` is a template itself, so defaults nest
 //! (`${API_URL:-http://127.0.0.1:${API_PORT:-8000}}`); it is used when the
 //! variable is unset or empty, like the POSIX shell's `:-`, and only then
-//! are its own variables looked up. A `}` outside any `${` is literal text.
+//! are its own variables looked up. A `}` outside any `${` is literal text,
+//! and so is the `}` that closes a `$${`, in a default too
+//! (`${X:-$${HOST}/x}` is `${HOST}/x`).
 
 use thiserror::Error;
 
@@ -75,8 +77,10 @@ fn parse(template: &str) -> Result<Vec<Piece<'_>>, InterpolateError> {
 
 /// Reads pieces from `text` up to its end or, inside a default (`depth` >
 /// 0), up to the `}` that closes it; returns them and what follows that `}`.
+/// The `}` of an escaped `$${...}` is text, as it is outside a default.
 fn sequence(mut text: &str, depth: usize) -> Result<(Vec<Piece<'_>>, &str), InterpolateError> {
     let mut pieces = Vec::new();
+    let mut escaped_open = 0usize;
     loop {
         let stop = match depth {
             0 => text.find('$'),
@@ -94,8 +98,14 @@ fn sequence(mut text: &str, depth: usize) -> Result<(Vec<Piece<'_>>, &str), Inte
         push_text(&mut pieces, &text[..at]);
         let rest = &text[at..];
         if let Some(after) = rest.strip_prefix('}') {
-            return Ok((pieces, after));
+            if escaped_open == 0 {
+                return Ok((pieces, after));
+            }
+            escaped_open -= 1;
+            push_text(&mut pieces, "}");
+            text = after;
         } else if let Some(escaped) = rest.strip_prefix("$${") {
+            escaped_open += 1;
             push_text(&mut pieces, "${");
             text = escaped;
         } else if let Some(open) = rest.strip_prefix("${") {
@@ -276,6 +286,11 @@ mod tests {
         assert_eq!(run("${A:-${B:-${C:-deep}}}").unwrap(), "deep");
         assert_eq!(run("${A:-${EMPTY:-x}y}z").unwrap(), "xyz");
         assert_eq!(run("${X:-$${HOST}}").unwrap(), "${HOST}");
+        // The `}` of an escaped reference is text, in a default too.
+        assert_eq!(run("${X:-$${HOST}/x}").unwrap(), "${HOST}/x");
+        assert_eq!(run("${X:-a$${B}c}d").unwrap(), "a${B}cd");
+        assert_eq!(run("${X:-$${${HOST}}}").unwrap(), "${example.com}");
+        assert_eq!(run("$${HOST}}").unwrap(), "${HOST}}");
     }
 
     #[test]
