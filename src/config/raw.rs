@@ -150,7 +150,8 @@ pub struct RawProfile {
     /// `settings.require_manual` for this profile.
     pub require_manual: Option<bool>,
     /// Variables this profile sets over `[env]`: a name `[env]` also sets
-    /// takes this value in its place, other names are set before `[env]`.
+    /// takes this value in its place, other names are set before `[env]`
+    /// (or right after the variables of `[env]` they use).
     #[serde(default)]
     #[schemars(with = "IndexMap<String, String>")]
     pub env: RawEnv,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{Environment, Resolver};
+use crate::config::interpolate::variables;
 use crate::config::{Config, EnvVar, FileVar, Profile, Source, Template, interpolate};
 use crate::error::Error;
 use crate::redact::Redactor;
@@ -136,23 +137,34 @@ fn unshadowed<'a>(
 /// `[env]` with `profile`'s variables over it, each with the table it is
 /// written in: a name both set takes the profile's value in `[env]`'s
 /// place (so the values after it see that one); the profile's other names
-/// come first, so that `[env]` values may use them.
+/// come first, so that `[env]` values may use them, but one that uses
+/// variables of `[env]` comes right after the last of them.
 fn config_vars<'a>(config: &'a Config, profile: Option<&'a Profile>) -> Vec<(&'a EnvVar, String)> {
     let over: &[EnvVar] = profile.map_or(&[], |profile| &profile.env);
     let table = || profile.map_or(String::new(), |p| format!("[profiles.{}.env]", p.name));
+    let mut vars: Vec<(&EnvVar, String)> = config
+        .env
+        .iter()
+        .map(|var| match over.iter().find(|own| own.name == var.name) {
+            Some(own) => (own, table()),
+            None => (var, ENV_TABLE.to_owned()),
+        })
+        .collect();
     let added = over
         .iter()
         .filter(|own| !config.env.iter().any(|var| var.name == own.name));
-    let mut vars: Vec<(&EnvVar, String)> = added.map(|own| (own, table())).collect();
-    vars.extend(
-        config
-            .env
+    let mut first = 0;
+    for own in added {
+        let uses = variables(own.value.text());
+        let used = vars
             .iter()
-            .map(|var| match over.iter().find(|own| own.name == var.name) {
-                Some(own) => (own, table()),
-                None => (var, ENV_TABLE.to_owned()),
-            }),
-    );
+            .rposition(|(var, _)| uses.contains(&var.name.as_str()));
+        let at = used.map_or(first, |last| last + 1);
+        if at <= first {
+            first += 1;
+        }
+        vars.insert(at, (own, table()));
+    }
     vars
 }
 

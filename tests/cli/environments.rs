@@ -216,6 +216,18 @@ fn the_dry_run_shows_the_effective_values_masked() {
     assert_hidden_beside(&run, "tok-5f1e9a7c3b2d", &[".env"]);
 }
 
+#[test]
+fn a_profile_value_may_use_a_variable_of_env() {
+    let config = "[env]\nDOMAIN = \"example.com\"\nHEALTH = \"${API_URL:-none}/health\"\n\
+                  [profiles.staging.env]\nAPI_URL = \"https://staging.${DOMAIN}\"\n\
+                  [gates.show]\nrun = 'echo \"$API_URL $HEALTH\"'\n";
+    let test = Test::new().config(config);
+    assert_eq!(
+        shown(test, &["-p", "staging"]),
+        "https://staging.example.com https://staging.example.com/health"
+    );
+}
+
 // --- nested defaults ----------------------------------------------------------
 
 #[test]
