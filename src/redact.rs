@@ -8,6 +8,8 @@ use std::sync::{LazyLock, PoisonError, RwLock, RwLockReadGuard};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use regex::{Captures, Regex};
 
+use crate::config::interpolate::is_name;
+
 /// Words in a variable's name that make its value a secret.
 const SECRET_WORDS: [&str; 4] = ["TOKEN", "SECRET", "PASSWORD", "API_KEY"];
 /// Shorter values of secret-looking variables are left alone (`1`, `yes`).
@@ -15,12 +17,19 @@ const MIN_GUESSED_LENGTH: usize = 4;
 /// What a secret is replaced by.
 const MASK: &str = "***";
 
-/// Credentials in a URL, `scheme://user:password@`: group 1 is the
-/// password. The authority ends at `/`, `?`, `#`, white space or a quote,
-/// and the password runs to its last `@`, as a URL parser reads it.
+/// Credentials in a URL, `scheme://user:password@`: group 1 is the user,
+/// group 2 the password. The authority ends at `/`, `?`, `#`, white space
+/// or a quote, and the password runs to its last `@`, as a URL parser
+/// reads it.
 static URL_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)[a-z][a-z0-9+.-]*://[^\s/?#@:'"<>]*:([^\s/?#'"<>]+)@"#)
+    Regex::new(r#"(?i)[a-z][a-z0-9+.-]*://([^\s/?#@:'"<>]*):([^\s/?#'"<>]+)@"#)
         .expect("the pattern is valid")
+});
+
+/// The same in the value of a variable, which holds its URL alone: there
+/// a quote or `<>` is part of the password (drivers take them unencoded).
+static URL_CREDENTIALS_IN_A_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)[a-z][a-z0-9+.-]*://([^\s/?#@:]*):([^\s/?#]+)@").expect("the pattern is valid")
 });
 
 /// What RFC 3986 leaves unencoded: letters, digits and `-._~`.
@@ -114,22 +123,40 @@ fn mask_url_passwords(text: &str) -> String {
     }
     let masked = URL_CREDENTIALS.replace_all(text, |caps: &Captures| {
         let whole = caps.get(0).expect("a match");
-        let password = caps.get(1).expect("the pattern has a password");
+        let password = caps.get(2).expect("the pattern has a password");
         let user = &text[whole.start()..password.start()];
-        format!("{user}{MASK}@")
+        match is_reference(password.as_str()) {
+            true => whole.as_str().to_owned(),
+            false => format!("{user}{MASK}@"),
+        }
     });
     masked.into_owned()
 }
 
+/// True for `${NAME}`: a variable standing for a password, as gates.toml
+/// and a shell command write one, not a password.
+fn is_reference(password: &str) -> bool {
+    let name = password
+        .strip_prefix("${")
+        .and_then(|p| p.strip_suffix('}'));
+    name.is_some_and(is_name)
+}
+
 /// The passwords of the URLs in `value`, as written and percent-decoded,
 /// long enough to be masked on their own (shorter ones are masked inside
-/// their URL only).
+/// their URL only). A password that is its URL's user name is shown with
+/// the URL anyway: masking it everywhere would only hide that word
+/// (`postgres`, `guest`) from the output.
 fn url_passwords(value: &str) -> Vec<String> {
     let mut passwords = Vec::new();
-    for caps in URL_CREDENTIALS.captures_iter(value) {
-        let written = &caps[1];
-        let decoded = percent_decode_str(written).decode_utf8_lossy();
-        passwords.extend([written.to_owned(), decoded.into_owned()]);
+    for pattern in [&URL_CREDENTIALS, &URL_CREDENTIALS_IN_A_VALUE] {
+        for caps in pattern.captures_iter(value) {
+            let decode = |text| percent_decode_str(text).decode_utf8_lossy().into_owned();
+            let (written, decoded) = (&caps[2], decode(&caps[2]));
+            if decoded != decode(&caps[1]) {
+                passwords.extend([written.to_owned(), decoded]);
+            }
+        }
     }
     passwords.retain(|password| password.len() >= MIN_GUESSED_LENGTH);
     passwords
@@ -249,6 +276,17 @@ mod tests {
         );
         let untouched = "https://user@host/a:b@c http://host:8080/x?q=a@b mailto:a@b";
         assert_eq!(redactor.redact(untouched), untouched);
+    }
+
+    #[test]
+    fn a_variable_standing_for_a_url_password_is_no_password() {
+        let redactor = Redactor::default();
+        let written = r#"url = "https://app:${API_PASSWORD}@h/""#;
+        assert_eq!(redactor.redact(written), written);
+        assert_eq!(
+            redactor.redact("https://app:${PW:-hunter22}@h/ https://app:$PW@h/"),
+            "https://app:***@h/ https://app:***@h/"
+        );
     }
 
     #[test]

@@ -379,6 +379,40 @@ fn a_url_password_is_masked_in_the_dry_run_and_in_errors() {
         .stderr_lacks(PROBE_PASSWORD);
 }
 
+#[test]
+fn a_url_password_with_quotes_or_angle_brackets_is_masked() {
+    let password = "Pw<x>'q\"9";
+    let dotenv = "DATABASE_URL=\"postgresql://app:Pw<x>'q\\\"9@db:5432/app\"\n";
+    let test = printing(r#"echo "$DATABASE_URL"; exit 1"#, dotenv);
+    let run = test
+        .args(&["run", "-v", "--junit", "junit.xml"])
+        .run()
+        .code(1)
+        .stdout_has("show | postgresql://app:***@db:5432/app\n");
+    assert_hidden_beside(&run, password, &[".env"]);
+    let dry_run = printing("true", dotenv)
+        .args(&["run", "--dry-run"])
+        .run()
+        .code(0)
+        .stdout_has("DATABASE_URL=postgresql://app:***@db:5432/app  (.env)\n");
+    assert_hidden_beside(&dry_run, password, &[".env"]);
+}
+
+#[test]
+fn a_url_password_that_is_its_user_name_is_masked_in_the_url_only() {
+    let dotenv = "DATABASE_URL=postgresql://postgres:postgres@localhost:5432/app\n";
+    let run = printing(r#"echo "$DATABASE_URL as postgres""#, dotenv);
+    assert_eq!(
+        shown(run, &[]),
+        "postgresql://postgres:***@localhost:5432/app as postgres"
+    );
+    printing("true", dotenv)
+        .args(&["run", "--dry-run"])
+        .run()
+        .code(0)
+        .stdout_has("DATABASE_URL=postgresql://postgres:***@localhost:5432/app  (.env)\n");
+}
+
 // --- gate check --strict ------------------------------------------------------
 
 /// A probe that needs `ADMIN_TOKEN`, and a gate that needs nothing.
