@@ -169,8 +169,10 @@ fn config_vars<'a>(config: &'a Config, profile: Option<&'a Profile>) -> Vec<(&'a
 }
 
 /// A redactor for errors found while planning, before the plan's own
-/// exists: the secrets of the environment, of `files` and of `[env]` (with
-/// `profile`'s variables) as far as it can be interpolated.
+/// exists: the secrets of the environment, of `files` (those the
+/// environment overrides too: a file's secret is one wherever it shows)
+/// and of `[env]` (with `profile`'s variables) as far as it can be
+/// interpolated.
 pub fn error_redactor(
     config: &Config,
     profile: Option<&Profile>,
@@ -194,9 +196,11 @@ pub fn error_redactor(
             variables.push((var.name.clone(), value));
         }
     }
+    let files = files.iter().map(|var| (&var.name, &var.value));
+    let all = variables.iter().map(|(n, v)| (n, v)).chain(files);
     Redactor::new(
         &config.settings.redact,
-        variables.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        all.map(|(n, v)| (n.as_str(), v.as_str())),
     )
 }
 

@@ -224,9 +224,13 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
         .iter()
         .chain(steps.iter().flat_map(|step| &step.env))
         .chain(services.iter().flat_map(|service| &service.env));
+    // Every file's variables, those the environment overrides too: a
+    // secret of `.env` is one wherever it shows (`cat .env`).
+    let files = options.dotenv.iter().map(|var| (&var.name, &var.value));
     let variables = environment
         .iter()
         .chain(set_vars.map(|(n, v)| (n, v)))
+        .chain(files)
         .map(|(name, value)| (name.as_str(), value.as_str()));
     let redactor = Arc::new(Redactor::new(&settings.redact, variables));
     Ok(Plan {

@@ -148,6 +148,22 @@ fn a_secret_name_from_a_file_is_masked() {
     assert_hidden_beside(&run, secret, &[".env"]);
 }
 
+#[test]
+fn a_secret_of_a_file_is_masked_even_when_the_environment_sets_its_name() {
+    let run = printing(
+        r#"cat .env; echo "$ADMIN_TOKEN"; exit 1"#,
+        "ADMIN_TOKEN=tok-from-the-file\n",
+    )
+    .env("ADMIN_TOKEN", "tok-from-the-ci")
+    .args(&["run", "-v", "--json", "report.json"])
+    .run()
+    .code(1)
+    .stdout_has("show | ADMIN_TOKEN=***\nshow | ***\n");
+    for secret in ["tok-from-the-file", "tok-from-the-ci"] {
+        assert_hidden_beside(&run, secret, &[".env"]);
+    }
+}
+
 // --- profiles ---------------------------------------------------------------
 
 /// `[env]` and two profiles pointing `API_URL` at `staging` and `production`.
