@@ -144,17 +144,25 @@ fn is_reference(password: &str) -> bool {
 
 /// The passwords of the URLs in `value`, as written and percent-decoded,
 /// long enough to be masked on their own (shorter ones are masked inside
-/// their URL only). A password that is its URL's user name is shown with
-/// the URL anyway: masking it everywhere would only hide that word
-/// (`postgres`, `guest`) from the output.
+/// their URL only). A password that its URL shows anyway, in its scheme,
+/// user name or host (`postgresql://postgres:postgres@postgres`), is
+/// masked inside its URL only: masking it everywhere would only hide that
+/// word from the output.
 fn url_passwords(value: &str) -> Vec<String> {
+    let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
     let mut passwords = Vec::new();
     for pattern in [&URL_CREDENTIALS, &URL_CREDENTIALS_IN_A_VALUE] {
         for caps in pattern.captures_iter(value) {
-            let decode = |text| percent_decode_str(text).decode_utf8_lossy().into_owned();
-            let (written, decoded) = (&caps[2], decode(&caps[2]));
-            if decoded != decode(&caps[1]) {
-                passwords.extend([written.to_owned(), decoded]);
+            let password = caps.get(2).expect("the pattern has a password");
+            // `scheme://user:` and the host after the `@`.
+            let before = &value[caps.get(0).expect("a match").start()..password.start()];
+            let host = value[password.end() + 1..]
+                .split(|c: char| c.is_whitespace() || "/?#".contains(c))
+                .next()
+                .unwrap_or_default();
+            let decoded = decode(password.as_str());
+            if !decode(&format!("{before}{host}")).contains(&decoded) {
+                passwords.extend([password.as_str().to_owned(), decoded]);
             }
         }
     }
@@ -304,6 +312,29 @@ mod tests {
         );
         redactor.learn("CAPTURED", "mysql://root:r00tpw@127.0.0.1/db");
         assert_eq!(redactor.redact("r00tpw"), "***");
+    }
+
+    #[test]
+    fn a_url_password_its_url_shows_anyway_is_masked_in_the_url_only() {
+        let redactor = Redactor::new(
+            &[],
+            [
+                ("A", "postgresql://postgres:postgres@localhost/x"),
+                ("B", "postgresql://app:db01@db01:5432/x"),
+                (
+                    "C",
+                    "amqp://guest:guest@mq/ amqp://app:s3cret@mq/?copy=s3cret",
+                ),
+            ],
+        );
+        assert_eq!(
+            redactor.redact("postgres on db01, guest; s3cret"),
+            "postgres on db01, guest; ***"
+        );
+        assert_eq!(
+            redactor.redact("postgresql://postgres:postgres@localhost/x"),
+            "postgresql://postgres:***@localhost/x"
+        );
     }
 
     #[test]
