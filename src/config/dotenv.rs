@@ -45,7 +45,16 @@ pub fn read(path: &Path) -> Result<Vec<FileVar>, Error> {
         path: path.to_path_buf(),
         source,
     };
-    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let (line, column) = line_and_column(std::str::from_utf8(valid).unwrap_or_default());
+        Error::EnvFileEncoding {
+            path: path.to_path_buf(),
+            line,
+            column,
+        }
+    })?;
     parse(path, &text)
 }
 
@@ -98,9 +107,15 @@ fn position(text: &str, line: &str, index: usize) -> (usize, usize) {
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line_number = text[..at].matches('\n').count() + 1;
-    (line_number, text[line_start..at].chars().count() + 1)
+    line_and_column(&text[..at])
+}
+
+/// Line and column (1-based, the column in characters) of the end of
+/// `before`, the text of a file up to some place in it.
+fn line_and_column(before: &str) -> (usize, usize) {
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_number = before.matches('\n').count() + 1;
+    (line_number, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]

@@ -42,6 +42,17 @@ pub enum Error {
         line: usize,
         column: usize,
     },
+    /// A `.env` file is not UTF-8 text.
+    #[error(
+        "error: cannot read {path}: line {line} is not UTF-8\n --> {path}:{line}:{column}\n  \
+         (hint: save the file as UTF-8)",
+        path = path.display()
+    )]
+    EnvFileEncoding {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
     /// The file was read but is not a valid config.
     #[error("{0}")]
     Invalid(Box<Diagnostic>),

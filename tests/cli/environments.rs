@@ -131,6 +131,16 @@ fn a_malformed_line_names_the_file_and_line_but_shows_no_value() {
 }
 
 #[test]
+fn a_file_that_is_not_utf8_names_the_line_and_column() {
+    let test = printing("true", "");
+    std::fs::write(test.path().join(".env"), b"A=1\nNAME=caf\xe9\n").unwrap();
+    test.args(&["check"]).run().code(2).stdout_is("").stderr_is(
+        "error: cannot read .env: line 2 is not UTF-8\n --> .env:2:9\n  \
+             (hint: save the file as UTF-8)\n",
+    );
+}
+
+#[test]
 fn a_secret_name_from_a_file_is_masked() {
     let secret = "tok-5f1e9a7c3b2d";
     let run = printing(
