@@ -4,9 +4,25 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::{Match, Regex};
 
 use super::error::Error;
+use super::interpolate::is_name;
 use super::model::Config;
+
+/// `$` references that dotenvy reads otherwise than they are written, in
+/// an unquoted or double-quoted value: `${NAME:-default}` (it has no
+/// defaults: the value is empty) and `$NAME_REST` (its names without
+/// braces end at `_`).
+static MISREAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\$\{[^}\n]*\}|\$[A-Za-z0-9]*_[A-Za-z0-9_]*").expect("the pattern is valid")
+});
+
+/// The variables that stand for the references [`MISREAD`] finds, to tell
+/// which of them dotenvy replaces (the others are quoted or commented).
+const PROBE: &str = "GATE_DOTENV_PROBE_";
 
 /// A variable read from a `.env` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +77,15 @@ pub fn read(path: &Path) -> Result<Vec<FileVar>, Error> {
 /// The variables of `text`, the contents of the file at `path`.
 fn parse(path: &Path, text: &str) -> Result<Vec<FileVar>, Error> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let vars = parse_lines(path, text)?;
+    match misread(text) {
+        Some(reference) => Err(misread_error(path, text, reference)),
+        None => Ok(vars),
+    }
+}
+
+/// The variables of `text` as dotenvy reads them.
+fn parse_lines(path: &Path, text: &str) -> Result<Vec<FileVar>, Error> {
     dotenvy::from_read_iter(text.as_bytes())
         .map(|item| match item {
             Ok((name, value)) => Ok(FileVar {
@@ -82,6 +107,79 @@ fn parse(path: &Path, text: &str) -> Result<Vec<FileVar>, Error> {
             }),
         })
         .collect()
+}
+
+/// The first reference of `text` that dotenvy would replace otherwise
+/// than it is written. Each one [`MISREAD`] finds is written as a variable
+/// of its own, set ahead of the file to a mark: a value that holds a mark
+/// was replaced there.
+fn misread(text: &str) -> Option<Match<'_>> {
+    let braced_name = |m: &Match| {
+        m.as_str()
+            .strip_prefix("${")
+            .is_some_and(|r| is_name(&r[..r.len() - 1]))
+    };
+    let found: Vec<Match> = MISREAD
+        .find_iter(text)
+        .filter(|m| !braced_name(m))
+        .collect();
+    if found.is_empty() {
+        return None;
+    }
+    let mark = |k: usize| format!("\u{e000}{k}\u{e000}");
+    let mut probe: String = (0..found.len())
+        .map(|k| format!("{PROBE}{k}='{}'\n", mark(k)))
+        .collect();
+    let mut last = 0;
+    for (k, reference) in found.iter().enumerate() {
+        probe.push_str(&text[last..reference.start()]);
+        probe.push_str(&format!("${{{PROBE}{k}}}"));
+        last = reference.end();
+    }
+    probe.push_str(&text[last..]);
+    let values: Vec<String> = dotenvy::from_read_iter(probe.as_bytes())
+        .filter_map(Result::ok)
+        .filter(|(name, _)| !name.starts_with(PROBE))
+        .map(|(_, value)| value)
+        .collect();
+    let replaced = |k: usize| values.iter().any(|value| value.contains(&mark(k)));
+    found
+        .into_iter()
+        .enumerate()
+        .find(|&(k, _)| replaced(k))
+        .map(|(_, m)| m)
+}
+
+/// The error for `reference`, a misread reference of `text`: its place and
+/// what dotenvy makes of it, without the value around it.
+fn misread_error(path: &Path, text: &str, reference: Match) -> Error {
+    let (line, column) = line_and_column(&text[..reference.start()]);
+    let written = reference.as_str();
+    let braced = written.strip_prefix("${").map(|r| &r[..r.len() - 1]);
+    let default = braced
+        .and_then(|inner| inner.split_once(":-"))
+        .filter(|(name, _)| is_name(name));
+    let (what, hint) = match (braced, default) {
+        (_, Some((name, _))) => (
+            format!("`${{{name}:-...}}` has a default, which dotenv syntax has not (the value would be empty)"),
+            format!("give the default in [env]: {name} = \"${{{name}:-...}}\""),
+        ),
+        (Some(_), None) => (
+            "`${...}` holds more than a variable name, which dotenv syntax does not read (the value would be empty)".to_owned(),
+            "write `${NAME}`; a literal `$` goes in single quotes".to_owned(),
+        ),
+        (None, _) => (
+            "a `$NAME` with `_` in it is read up to the `_` in dotenv syntax".to_owned(),
+            "write `${NAME}`; a literal `$` goes in single quotes".to_owned(),
+        ),
+    };
+    Error::EnvFileReference {
+        path: path.to_path_buf(),
+        line,
+        column,
+        what,
+        hint,
+    }
 }
 
 /// Line and column (1-based, the column in characters) of byte `index` of

@@ -42,6 +42,19 @@ pub enum Error {
         line: usize,
         column: usize,
     },
+    /// A `$` reference of a `.env` file that dotenv syntax reads otherwise
+    /// than it is written; `what` and `hint` show no value.
+    #[error(
+        "error: cannot read {path}: {what}\n --> {path}:{line}:{column}\n  (hint: {hint})",
+        path = path.display()
+    )]
+    EnvFileReference {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        what: String,
+        hint: String,
+    },
     /// A `.env` file is not UTF-8 text.
     #[error(
         "error: cannot read {path}: line {line} is not UTF-8\n --> {path}:{line}:{column}\n  \

@@ -141,6 +141,34 @@ fn a_file_that_is_not_utf8_names_the_line_and_column() {
 }
 
 #[test]
+fn a_reference_dotenv_would_misread_is_an_error_at_its_place() {
+    let refused = |dotenv: &str, expected: &str| {
+        printing("touch ran", dotenv)
+            .args(&["run"])
+            .run()
+            .code(2)
+            .stdout_is("")
+            .stderr_is(expected)
+            .stderr_lacks("hunter22");
+    };
+    refused(
+        "A=1\nDB_PASSWORD=\"${DB_PASSWORD:-hunter22}\"\n",
+        "error: cannot read .env: `${DB_PASSWORD:-...}` has a default, which dotenv syntax \
+         has not (the value would be empty)\n --> .env:2:14\n  (hint: give the default in \
+         [env]: DB_PASSWORD = \"${DB_PASSWORD:-...}\")\n",
+    );
+    refused(
+        "DB=x\nURL=postgresql://$DB_USER:hunter22@db\n",
+        "error: cannot read .env: a `$NAME` with `_` in it is read up to the `_` in dotenv \
+         syntax\n --> .env:2:18\n  (hint: write `${NAME}`; a literal `$` goes in single \
+         quotes)\n",
+    );
+    let literal = "Q='${A:-x} $DB_USER'\nR=\"\\${A:-x}\"\n# ${A:-x} $DB_USER\nS=${DB_USER}\n";
+    let test = printing(r#"printf "%s|%s|%s" "$Q" "$R" "$S""#, literal).env("DB_USER", "app");
+    assert_eq!(shown(test, &[]), "${A:-x} $DB_USER|${A:-x}|app");
+}
+
+#[test]
 fn a_secret_name_from_a_file_is_masked() {
     let secret = "tok-5f1e9a7c3b2d";
     let run = printing(
