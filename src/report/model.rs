@@ -212,13 +212,19 @@ impl Report {
             Error::usage(format!("cannot {purpose} {}: {what}", path.display()), None)
         };
         let text = std::fs::read_to_string(path).map_err(|e| problem(e.to_string()))?;
-        let report: Report = serde_json::from_str(&text)
-            .map_err(|e| problem(format!("not a gate JSON report: {e}")))?;
+        Report::from_json(&text).map_err(problem)
+    }
+
+    /// The report that `text`, a JSON report of this schema version, holds;
+    /// the error says why it is not one.
+    pub fn from_json(text: &str) -> Result<Report, String> {
+        let report: Report =
+            serde_json::from_str(text).map_err(|e| format!("not a gate JSON report: {e}"))?;
         if report.version != SCHEMA_VERSION {
-            return Err(problem(format!(
+            return Err(format!(
                 "report version {} (this gate reads version {SCHEMA_VERSION})",
                 report.version
-            )));
+            ));
         }
         Ok(report)
     }
