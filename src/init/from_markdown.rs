@@ -833,6 +833,7 @@ pub fn counts(gates: &[Gate]) -> Counts {
 
 /// The gates.toml text of `gates`, read from the checklist `source`.
 pub fn render(gates: &[Gate], source: &str) -> String {
+    let source = comment(source);
     let mut text = format!(
         "# Written by `gate init --from {source}`: one gate per task item of the\n\
          # checklist, in its order. Items with no command, sign-off items and\n\
@@ -875,7 +876,9 @@ fn gate_text(gate: &Gate) -> String {
     let mut text = String::new();
     if let Kind::HeldBack { command, reason } = &gate.kind {
         text.push_str(&format!(
-            "# Held back ({reason}); run it yourself, then ack:\n#   {command}\n"
+            "# Held back ({}); run it yourself, then ack:\n#   {}\n",
+            comment(reason),
+            comment(command)
         ));
     }
     text.push_str(&format!("[gates.{}]\n", gate.id));
@@ -922,6 +925,17 @@ fn http(probe: &Probe) -> String {
         fields.push("insecure = true".to_owned());
     }
     format!("{{ {} }}", fields.join(", "))
+}
+
+/// `text` for a TOML comment, which may hold no control character but a
+/// tab: each other one is written as its escape (`\u{1}`).
+fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_ascii_control() && c != '\t' {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 /// `text` as a TOML string, escaped by the toml crate.
@@ -1156,6 +1170,21 @@ mod tests {
         );
         let gate = one("## Final Sign-off\n### Lead\n- [ ] Check\n  ```sh\n  make\n  ```\n");
         assert_eq!(gate.kind, Kind::Manual);
+    }
+
+    #[test]
+    fn control_characters_in_comments_are_escaped_so_the_file_loads() {
+        let gates = gates(&items(
+            "## Rollback\n- [ ] Undo\n  ```sh\n  docker p\u{1}ll app\n  ```\n",
+        ));
+        let text = render(&gates, "check\nlist\u{7f}.md");
+        assert!(text.contains("#   docker p\\u{1}ll app\n"), "{text}");
+        assert!(text.contains("--from check\\nlist\\u{7f}.md`"), "{text}");
+        let source = crate::config::Source {
+            path: "gates.toml".into(),
+            text,
+        };
+        assert!(crate::config::parse(source).is_ok());
     }
 
     #[test]
