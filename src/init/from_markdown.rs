@@ -4,6 +4,9 @@
 //! Markdown, [`gates`] decides what each becomes (a command, an HTTP probe or a
 //! manual gate), and [`render`] writes the TOML text. No step does I/O.
 
+use std::path::PathBuf;
+
+use crate::config::{self, Source};
 use crate::report::origin::one_line;
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -560,7 +563,7 @@ fn kind(item: &Item, variables: &mut Vec<String>) -> Kind {
         return held(format!("`{action}` changes things"));
     }
     match item.commands.as_slice() {
-        [line] => probe(line, variables).map(Kind::Http),
+        [line] => probe(line, variables).filter(loads).map(Kind::Http),
         _ => None,
     }
     .unwrap_or_else(|| command(&lines))
@@ -683,6 +686,17 @@ fn probe(line: &str, variables: &mut Vec<String>) -> Option<Probe> {
         curl.arg(arg, &mut args)?;
     }
     curl.probe(variables)
+}
+
+/// Whether `probe` passes the checks of an `http` table when gates.toml
+/// is loaded (its URL, method, header names and values): one that does not
+/// stays the curl command it was read from.
+fn loads(probe: &Probe) -> bool {
+    let source = Source {
+        path: PathBuf::from(config::FILE_NAME),
+        text: format!("[gates.probe]\nhttp = {}\n", http(probe)),
+    };
+    config::parse(source).is_ok()
 }
 
 /// What a curl command line asked for.
@@ -1130,6 +1144,11 @@ mod tests {
             "curl x.test",
             "curl -d @body.json https://x.test",
             "curl https://a.test https://b.test",
+            // Probes that gate check would refuse.
+            "curl -H 'Accept: a\u{1}b' https://x.test",
+            "curl -H 'Bad Name: x' https://x.test",
+            "curl -X 'GE T' https://x.test",
+            "curl 'https://[::1/'",
         ] {
             let (run, _) = run_of(&format!("- [ ] C\n  ```sh\n  {line}\n  ```\n"));
             assert_eq!(run, line);
