@@ -64,7 +64,7 @@ fn pieces(tokens: &'static [&'static str], most: usize) -> BoxedStrategy<String>
 fn insertion(tokens: &'static [&'static str]) -> BoxedStrategy<String> {
     prop_oneof![
         3 => prop::sample::select(tokens).prop_map(str::to_owned),
-        1 => "\\PC{0,3}",
+        1 => "(?s:.){0,3}",
         1 => "[\n\r\t \"'\\\\${}\\[\\]=#.,:-]{1,2}",
     ]
     .boxed()

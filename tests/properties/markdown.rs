@@ -106,7 +106,7 @@ mod tests {
 
     #[test]
     fn edited_checklists_convert_to_configs_that_load() {
-        run(150, mutated(SEEDS, TOKENS), |markdown| check(&markdown));
+        run(100, mutated(SEEDS, TOKENS), |markdown| check(&markdown));
     }
 
     #[test]
