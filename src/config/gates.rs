@@ -9,7 +9,7 @@ use super::diagnostic::Diagnostic;
 use super::model::{Gate, Severity, Source};
 use super::raw::{RawGate, SpannedString};
 use super::template::{self, Delay, Template, Timeout};
-use super::values;
+use super::values::{self, Ids};
 use crate::check::{Check, command};
 
 /// The valid `severity` values.
@@ -20,16 +20,15 @@ const SEVERITIES: [(&str, Severity); 2] = [("block", Severity::Block), ("warn", 
 pub fn gates(
     source: &Source,
     raw: &IndexMap<SpannedString, RawGate>,
-    services: &[&str],
+    (ids, services): (&Ids, &Ids),
 ) -> Result<Vec<Gate>, Diagnostic> {
-    let ids: Vec<&str> = raw.keys().map(|id| id.get_ref().as_str()).collect();
     raw.iter()
         .map(|(id, gate)| {
             check_id(source, "gate", id)?;
             GateContext {
                 source,
                 id,
-                ids: &ids,
+                ids,
                 services,
             }
             .gate(gate)
@@ -42,9 +41,9 @@ struct GateContext<'a> {
     source: &'a Source,
     id: &'a SpannedString,
     /// All gate ids, for `needs` and `after`.
-    ids: &'a [&'a str],
+    ids: &'a Ids<'a>,
     /// All service ids, for `services`.
-    services: &'a [&'a str],
+    services: &'a Ids<'a>,
 }
 
 impl GateContext<'_> {
@@ -156,9 +155,10 @@ impl GateContext<'_> {
         &self,
         (verb, what): (&str, &str),
         entry: &SpannedString,
-        names: &[&str],
+        names: &Ids,
     ) -> Result<String, Diagnostic> {
-        let owner = format!("gate `{}`", self.id.get_ref());
+        // The owner is worded only when the entry names nothing.
+        let owner = format_args!("gate `{}`", self.id.get_ref());
         values::reference(self.source, (&owner, verb), (what, entry), names)
     }
 

@@ -129,7 +129,9 @@ impl RawProfile {
 }
 
 /// `[gates.ID]`. The kinds of check are separate optional keys, each read
-/// by its kind's module; validation enforces exactly one.
+/// by its kind's module; validation enforces exactly one. The tables of
+/// the probes are boxed: a gate has one kind, and a config of thousands
+/// of gates should not hold room for all of them in each.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGate {
@@ -139,16 +141,16 @@ pub struct RawGate {
     pub tags: Vec<String>,
     pub run: Option<command::Raw>,
     /// A `run` gate's expectations, beside `run`.
-    pub expect: Option<Spanned<command::RawExpect>>,
+    pub expect: Option<Box<Spanned<command::RawExpect>>>,
     /// A `run` gate's exit codes that mean "could not check".
     pub error_codes: Option<Spanned<Vec<i64>>>,
     /// The variables a `run` gate writes to `$GATE_OUTPUT`.
     pub outputs: Option<Spanned<Vec<SpannedString>>>,
-    pub http: Option<http::Raw>,
-    pub tls: Option<tls::Raw>,
-    pub tcp: Option<tcp::Raw>,
-    pub ws: Option<ws::Raw>,
-    pub dns: Option<dns::Raw>,
+    pub http: Option<Box<http::Raw>>,
+    pub tls: Option<Box<tls::Raw>>,
+    pub tcp: Option<Box<tcp::Raw>>,
+    pub ws: Option<Box<ws::Raw>>,
+    pub dns: Option<Box<dns::Raw>>,
     pub manual: Option<manual::Raw>,
     pub cwd: Option<SpannedString>,
     #[serde(default)]
@@ -178,17 +180,17 @@ impl RawGate {
         }
         let run = self.run.as_ref().map(|run| command::Keys {
             run,
-            expect: self.expect.as_ref(),
+            expect: self.expect.as_deref(),
             error_codes: self.error_codes.as_ref(),
             outputs: self.outputs.as_ref(),
         });
         [
             ("run", run.map(|keys| Box::new(keys) as _)),
-            ("http", self.http.as_ref().map(boxed)),
-            ("tls", self.tls.as_ref().map(boxed)),
-            ("tcp", self.tcp.as_ref().map(boxed)),
-            ("ws", self.ws.as_ref().map(boxed)),
-            ("dns", self.dns.as_ref().map(boxed)),
+            ("http", self.http.as_deref().map(boxed)),
+            ("tls", self.tls.as_deref().map(boxed)),
+            ("tcp", self.tcp.as_deref().map(boxed)),
+            ("ws", self.ws.as_deref().map(boxed)),
+            ("dns", self.dns.as_deref().map(boxed)),
             ("manual", self.manual.as_ref().filter(|m| m.0).map(boxed)),
         ]
     }
@@ -197,7 +199,7 @@ impl RawGate {
     /// first one given is written.
     pub fn command_keys(&self) -> Option<(&'static str, Span)> {
         let keys = [
-            ("expect", self.expect.as_ref().map(Spanned::span)),
+            ("expect", self.expect.as_deref().map(Spanned::span)),
             ("error_codes", self.error_codes.as_ref().map(Spanned::span)),
             ("outputs", self.outputs.as_ref().map(Spanned::span)),
         ];

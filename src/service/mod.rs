@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::config::values::Ids;
 use crate::config::{
     Diagnostic, EnvVar, RawEnv, Source, Span, SpannedString, Template, Timeout, template, values,
 };
@@ -99,7 +100,7 @@ pub struct PlannedService {
 pub fn load_all<'a>(
     source: &Source,
     raw: impl IntoIterator<Item = (&'a SpannedString, &'a Raw)>,
-    gate_ids: &[&str],
+    gate_ids: &Ids,
 ) -> Result<Vec<Service>, Diagnostic> {
     raw.into_iter()
         .map(|(id, raw)| raw.load(source, id, gate_ids))
@@ -111,7 +112,7 @@ impl Raw {
         &self,
         source: &Source,
         id: &SpannedString,
-        gate_ids: &[&str],
+        gate_ids: &Ids,
     ) -> Result<Service, Diagnostic> {
         let owner = format!("service `{}`", id.get_ref());
         let ready = self
