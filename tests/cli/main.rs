@@ -20,6 +20,7 @@ mod load;
 mod notify;
 mod processes;
 mod reports;
+mod scale;
 mod screens;
 mod secrets;
 mod selection;
