@@ -6,7 +6,11 @@
 //! Every process gate starts carries a [`Tag`] in its environment:
 //! `GATE_RUN=<run id>` and `GATE_OWNER=<owner>` (a gate's id, or
 //! `service:NAME`). Children inherit it, so what an owner left behind is
-//! found by reading `/proc/PID/environ` of this user's processes.
+//! found by reading `/proc/PID/environ` of this user's processes. When an
+//! owner ends, only the processes below gate are looked at: as subreaper,
+//! gate adopts what its commands leave, so that is where they are, and
+//! the cost of a gate's end does not grow with what else runs on the
+//! machine. When the run ends, every process is.
 //!
 //! A process whose environment was cleared (`env -i`) carries no tag. On
 //! Linux gate is the child subreaper of its run ([`become_subreaper`]), so
@@ -139,13 +143,54 @@ pub fn become_subreaper() {
     }
 }
 
-/// Ends what `tag`'s owner left behind: every live process carrying the
-/// tag. SIGTERM, then SIGKILL after `grace` (or at once when the stop
+/// Whether gate is the child subreaper of its processes (Linux).
+fn is_subreaper() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let mut flag: libc::c_int = 0;
+        // SAFETY: prctl(2) with PR_GET_CHILD_SUBREAPER writes one int, at a valid address.
+        let asked = unsafe {
+            libc::prctl(
+                libc::PR_GET_CHILD_SUBREAPER,
+                &mut flag as *mut libc::c_int as libc::c_ulong,
+                0,
+                0,
+                0,
+            )
+        };
+        asked == 0 && flag != 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
+/// Ends what `tag`'s owner left behind: every live process below gate
+/// carrying the tag. SIGTERM, then SIGKILL after `grace` (or at once when the stop
 /// level reaches `Kill`). Call it once the owner's own process has been
 /// waited for. Returns what was ended, in pid order.
 pub async fn end_leftovers(tag: &Tag, grace: Duration, stop: &mut StopReceiver) -> Vec<Leftover> {
     let marks = tag.env().map(|(name, value)| format!("{name}={value}"));
-    end_all(|process| carries(process.pid, &marks), grace, stop).await
+    let tagged = |process: &Stat| carries(process.pid, &marks);
+    end_all(|| below_gate(&marks), tagged, grace, stop).await
+}
+
+/// The processes that may carry `marks`. With gate as the child
+/// subreaper, what an owner left behind is adopted by gate when the
+/// process it was started from ends, and keeps the owner's tag: those
+/// are the ones below gate's children that carry `marks`, those children
+/// included. Gate's other children (the gates and services still
+/// running) and what runs elsewhere on the machine are not looked at.
+/// Without subreaper or children lists: every process.
+fn below_gate(marks: &[String]) -> Vec<Stat> {
+    let below = is_subreaper()
+        .then(|| procfs::subtrees(own_pid(), |child| carries(child, marks)))
+        .flatten();
+    below.unwrap_or_else(every_process)
+}
+
+/// Every process /proc lists.
+fn every_process() -> Vec<Stat> {
+    procfs::processes().unwrap_or_default()
 }
 
 /// Ends what is left of run `run`: every live process tagged with it and
@@ -155,6 +200,7 @@ pub async fn end_run(run: &str, grace: Duration, stop: &mut StopReceiver) -> Vec
     let marks = [format!("{RUN_VARIABLE}={run}")];
     let gate = own_pid();
     let ended = end_all(
+        every_process,
         |process| process.ppid == gate || carries(process.pid, &marks),
         grace,
         stop,
@@ -164,15 +210,17 @@ pub async fn end_run(run: &str, grace: Duration, stop: &mut StopReceiver) -> Vec
     ended
 }
 
-/// Ends every process `chosen` picks, in rounds, until a pass finds none.
+/// Ends every process `chosen` picks among those `candidates` lists, in
+/// rounds, until a pass finds none.
 async fn end_all(
+    candidates: impl Fn() -> Vec<Stat>,
     chosen: impl Fn(&Stat) -> bool,
     grace: Duration,
     stop: &mut StopReceiver,
 ) -> Vec<Leftover> {
     let mut ended: Vec<Leftover> = Vec::new();
     for _ in 0..ROUNDS {
-        let found = find(&chosen);
+        let found = find(candidates(), &chosen);
         if found.is_empty() {
             break;
         }
@@ -197,12 +245,11 @@ struct Target {
     child: bool,
 }
 
-/// The live processes `chosen` picks, except gate itself.
-fn find(chosen: &impl Fn(&Stat) -> bool) -> Vec<Target> {
+/// The live processes of `candidates` that `chosen` picks, except gate itself.
+fn find(candidates: Vec<Stat>, chosen: &impl Fn(&Stat) -> bool) -> Vec<Target> {
     let gate = own_pid();
     let picked = |process: &Stat| process.pid != gate && !process.zombie && chosen(process);
-    procfs::processes()
-        .unwrap_or_default()
+    candidates
         .into_iter()
         .filter(|process| picked(process))
         .filter_map(|process| {
