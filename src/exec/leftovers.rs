@@ -6,11 +6,11 @@
 //! Every process gate starts carries a [`Tag`] in its environment:
 //! `GATE_RUN=<run id>` and `GATE_OWNER=<owner>` (a gate's id, or
 //! `service:NAME`). Children inherit it, so what an owner left behind is
-//! found by reading `/proc/PID/environ` of this user's processes. When an
-//! owner ends, only the processes below gate are looked at: as subreaper,
-//! gate adopts what its commands leave, so that is where they are, and
-//! the cost of a gate's end does not grow with what else runs on the
-//! machine. When the run ends, every process is.
+//! found by reading `/proc/PID/environ` of this user's processes. Only
+//! the processes below gate are looked at: as subreaper, gate adopts what
+//! its commands leave, so that is where they are, and the cost of a
+//! gate's end does not grow with what else runs on the machine. Without
+//! subreaper, or without the kernel's children lists, every process is.
 //!
 //! A process whose environment was cleared (`env -i`) carries no tag. On
 //! Linux gate is the child subreaper of its run ([`become_subreaper`]), so
@@ -171,36 +171,37 @@ fn is_subreaper() -> bool {
 pub async fn end_leftovers(tag: &Tag, grace: Duration, stop: &mut StopReceiver) -> Vec<Leftover> {
     let marks = tag.env().map(|(name, value)| format!("{name}={value}"));
     let tagged = |process: &Stat| carries(process.pid, &marks);
-    end_all(|| below_gate(&marks), tagged, grace, stop).await
+    end_all(
+        || below_gate(|child| carries(child, &marks)),
+        tagged,
+        grace,
+        stop,
+    )
+    .await
 }
 
-/// The processes that may carry `marks`. With gate as the child
-/// subreaper, what an owner left behind is adopted by gate when the
-/// process it was started from ends, and keeps the owner's tag: those
-/// are the ones below gate's children that carry `marks`, those children
-/// included. Gate's other children (the gates and services still
-/// running) and what runs elsewhere on the machine are not looked at.
+/// The processes below gate that descend from those of its children that
+/// `top` picks, those children included. As the child subreaper, gate
+/// adopts what a command leaves behind when the process it was started
+/// from ends, so everything gate's gates and services started, and what
+/// those started, is below it: nothing else on the machine is looked at.
 /// Without subreaper or children lists: every process.
-fn below_gate(marks: &[String]) -> Vec<Stat> {
+fn below_gate(top: impl Fn(i32) -> bool) -> Vec<Stat> {
     let below = is_subreaper()
-        .then(|| procfs::subtrees(own_pid(), |child| carries(child, marks)))
+        .then(|| procfs::subtrees(own_pid(), top))
         .flatten();
-    below.unwrap_or_else(every_process)
+    below.unwrap_or_else(|| procfs::processes().unwrap_or_default())
 }
 
-/// Every process /proc lists.
-fn every_process() -> Vec<Stat> {
-    procfs::processes().unwrap_or_default()
-}
-
-/// Ends what is left of run `run`: every live process tagged with it and
-/// every process gate adopted, then reaps gate's zombie children. Call it
-/// once every process gate started for the run has been waited for.
+/// Ends what is left of run `run`: every live process below gate tagged
+/// with it and every process gate adopted, then reaps gate's zombie
+/// children. Call it once every process gate started for the run has
+/// been waited for.
 pub async fn end_run(run: &str, grace: Duration, stop: &mut StopReceiver) -> Vec<Leftover> {
     let marks = [format!("{RUN_VARIABLE}={run}")];
     let gate = own_pid();
     let ended = end_all(
-        every_process,
+        || below_gate(|_| true),
         |process| process.ppid == gate || carries(process.pid, &marks),
         grace,
         stop,
@@ -321,8 +322,11 @@ fn ended(target: &Target) -> bool {
 /// Reaps every zombie child of gate (see the module's notes on reaping).
 fn reap_zombie_children() {
     let gate = own_pid();
-    let zombies = procfs::processes().unwrap_or_default().into_iter();
-    for zombie in zombies.filter(|p| p.ppid == gate && p.zombie) {
+    let children = match procfs::children(gate) {
+        Some(pids) => pids.into_iter().filter_map(procfs::stat).collect(),
+        None => procfs::processes().unwrap_or_default(),
+    };
+    for zombie in children.into_iter().filter(|p| p.ppid == gate && p.zombie) {
         reap(zombie.pid);
     }
 }
