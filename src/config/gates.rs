@@ -1,8 +1,6 @@
 //! `[gates.ID]` tables: ids, check kinds, timings, severity, `needs` and
 //! `after` entries.
 
-use indexmap::IndexMap;
-
 use std::sync::Arc;
 
 use super::diagnostic::Diagnostic;
@@ -15,14 +13,15 @@ use crate::check::{Check, command};
 /// The valid `severity` values.
 const SEVERITIES: [(&str, Severity); 2] = [("block", Severity::Block), ("warn", Severity::Warn)];
 
-/// Every gate, in file order; `needs` and `after` entries all name gates
+/// Every gate, in file order, from the `raw` tables by their ids, whose
+/// strings it takes over; `needs` and `after` entries all name gates
 /// (cycles are checked afterwards, on the result).
-pub fn gates(
+pub fn gates<'a>(
     source: &Source,
-    raw: &IndexMap<SpannedString, RawGate>,
+    raw: impl IntoIterator<Item = (&'a SpannedString, RawGate)>,
     (ids, services): (&Ids, &Ids),
 ) -> Result<Vec<Gate>, Diagnostic> {
-    raw.iter()
+    raw.into_iter()
         .map(|(id, gate)| {
             check_id(source, "gate", id)?;
             GateContext {
@@ -47,20 +46,20 @@ struct GateContext<'a> {
 }
 
 impl GateContext<'_> {
-    /// The validated gate, defaults filled in.
-    fn gate(&self, raw: &RawGate) -> Result<Gate, Diagnostic> {
+    /// The validated gate, defaults filled in; its strings are taken from `raw`.
+    fn gate(&self, mut raw: RawGate) -> Result<Gate, Diagnostic> {
         let source = self.source;
         let id = self.id.get_ref();
         Ok(Gate {
             id: id.clone(),
             span: self.id.span(),
-            name: raw.name.clone().unwrap_or_else(|| id.clone()),
-            section: raw.section.clone(),
-            tags: raw.tags.clone(),
-            check: self.check(raw)?,
+            name: raw.name.take().unwrap_or_else(|| id.clone()),
+            section: raw.section.take(),
+            tags: std::mem::take(&mut raw.tags),
+            check: self.check(&raw)?,
             cwd: Template::optional(source, raw.cwd.as_ref())?,
             env: values::env_vars(source, &raw.env)?,
-            requires: raw.requires.clone(),
+            requires: std::mem::take(&mut raw.requires),
             timeout: raw
                 .timeout
                 .as_ref()
@@ -75,9 +74,9 @@ impl GateContext<'_> {
                 Some(severity) => values::choice(source, "severity", severity, &SEVERITIES)?,
                 None => Severity::default(),
             },
-            needs: self.gate_ids("needs", &raw.needs)?,
-            after: self.gate_ids("runs after", &raw.after)?,
-            services: self.services(raw)?,
+            needs: self.gate_ids("needs", std::mem::take(&mut raw.needs))?,
+            after: self.gate_ids("runs after", std::mem::take(&mut raw.after))?,
+            services: self.services(&raw)?,
         })
     }
 
@@ -96,7 +95,10 @@ impl GateContext<'_> {
         }
         raw.services
             .iter()
-            .map(|service| self.reference(("uses", "service"), service, self.services))
+            .map(|service| {
+                self.reference(("uses", "service"), service, self.services)?;
+                Ok(service.get_ref().clone())
+            })
             .collect()
     }
 
@@ -141,11 +143,14 @@ impl GateContext<'_> {
     fn gate_ids(
         &self,
         relation: &str,
-        entries: &[SpannedString],
+        entries: Vec<SpannedString>,
     ) -> Result<Vec<String>, Diagnostic> {
         entries
-            .iter()
-            .map(|entry| self.reference((relation, "gate"), entry, self.ids))
+            .into_iter()
+            .map(|entry| {
+                self.reference((relation, "gate"), &entry, self.ids)?;
+                Ok(entry.into_inner())
+            })
             .collect()
     }
 
@@ -156,7 +161,7 @@ impl GateContext<'_> {
         (verb, what): (&str, &str),
         entry: &SpannedString,
         names: &Ids,
-    ) -> Result<String, Diagnostic> {
+    ) -> Result<(), Diagnostic> {
         // The owner is worded only when the entry names nothing.
         let owner = format_args!("gate `{}`", self.id.get_ref());
         values::reference(self.source, (&owner, verb), (what, entry), names)

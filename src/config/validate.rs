@@ -6,7 +6,7 @@ use toml::Spanned;
 
 use super::diagnostic::Diagnostic;
 use super::model::{Config, Gate, Index, Profile, Source};
-use super::raw::{RawConfig, RawProfile, SpannedString};
+use super::raw::{RawConfig, RawGate, RawProfile, SpannedString};
 use super::values::Ids;
 use super::{cycles, gates, settings, suggest, values};
 
@@ -21,13 +21,18 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
     let settings = settings::settings(&source, &raw.settings)?;
     let env = values::env_vars(&source, &raw.env)?;
     let signoff_fields = values::env_vars(&source, &raw.signoff.fields)?;
-    let gate_ids: Ids = raw.gates.keys().map(|id| id.get_ref().as_str()).collect();
+    let (gate_keys, raw_gates): (Vec<SpannedString>, Vec<RawGate>) = raw.gates.into_iter().unzip();
+    let gate_ids: Ids = gate_keys.iter().map(|id| id.get_ref().as_str()).collect();
     for id in raw.services.keys() {
         gates::check_id(&source, "service", id)?;
     }
     let services = crate::service::load_all(&source, &raw.services, &gate_ids)?;
     let service_ids: Ids = services.iter().map(|s| s.id.as_str()).collect();
-    let gates = gates::gates(&source, &raw.gates, (&gate_ids, &service_ids))?;
+    let gates = gates::gates(
+        &source,
+        gate_keys.iter().zip(raw_gates),
+        (&gate_ids, &service_ids),
+    )?;
     let profiles = profiles(&source, &raw.profiles, &gates)?;
     let index = Index::new(&gates, &services);
     cycles::check_cycles(&source, &gates, &services, &index)?;

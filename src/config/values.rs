@@ -54,10 +54,10 @@ pub fn reference(
     (owner, verb): (&dyn Display, &str),
     (what, entry): (&str, &SpannedString),
     names: &Ids,
-) -> Result<String, Diagnostic> {
+) -> Result<(), Diagnostic> {
     let wanted = entry.get_ref();
     if names.contains(wanted.as_str()) {
-        return Ok(wanted.clone());
+        return Ok(());
     }
     let mut message = format!("{owner} {verb} `{wanted}`, which is not a {what}");
     if let Some(best) = suggest::closest(wanted, names.iter().copied()) {

@@ -137,7 +137,10 @@ impl Raw {
             needs: self
                 .needs
                 .iter()
-                .map(|need| values::reference(source, (&owner, "needs"), ("gate", need), gate_ids))
+                .map(|need| {
+                    values::reference(source, (&owner, "needs"), ("gate", need), gate_ids)?;
+                    Ok(need.get_ref().clone())
+                })
                 .collect::<Result<_, _>>()?,
             ready,
             ready_timeout: match &self.ready_timeout {
