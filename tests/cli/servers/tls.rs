@@ -192,6 +192,48 @@ fn handshake(config: &Arc<ServerConfig>, mut stream: TcpStream) {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
+/// An HTTPS server: on every connection, after the handshake with its
+/// certificate, it answers one request with `200 ok` and closes it.
+pub struct HttpsServer {
+    listener: Listener,
+}
+
+impl HttpsServer {
+    pub fn start(cert: &Cert) -> HttpsServer {
+        let config = cert.server_config();
+        let handler: Handler = Arc::new(move |stream| answer_ok(&config, stream));
+        HttpsServer {
+            listener: Listener::start(handler),
+        }
+    }
+
+    /// `https://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}/", self.listener.port)
+    }
+}
+
+fn answer_ok(config: &Arc<ServerConfig>, stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(connection) = rustls::ServerConnection::new(Arc::clone(config)) else {
+        return;
+    };
+    let mut tls = rustls::StreamOwned::new(connection, stream);
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tls.read(&mut buffer) {
+            Ok(read @ 1..) => request.extend_from_slice(&buffer[..read]),
+            _ => return,
+        }
+    }
+    let response = "HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nok\n";
+    let _ = tls.write_all(response.as_bytes());
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+    let _ = tls.sock.shutdown(Shutdown::Both);
+}
+
 /// A TCP server that is not a TLS server: it answers every connection with
 /// a line of plain text and closes it.
 pub struct PlainServer {
