@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::Test;
 use crate::harness::{assert_ended, assert_passed, check_fails, reason, run_json};
 use crate::servers::http::{ClosedPort, HttpServer, Latch, Response};
-use crate::servers::tls::{Ca, Cert, HttpsServer};
+use crate::servers::tls::{Ca, Cert, TlsServer};
 
 /// A config with one gate `id` probing `url`, plus `extra` lines in its
 /// `http` table (e.g. `follow_redirects = false`) and an `expect` table
@@ -1109,7 +1109,7 @@ fn a_server_that_closes_the_connection_without_answering_is_an_error() {
 
 #[test]
 fn https_with_a_self_signed_certificate_is_an_error_unless_insecure() {
-    let server = HttpsServer::start(&Cert::self_signed(90));
+    let server = TlsServer::https(&Cert::self_signed(90));
     let gate = |extra: &str| {
         format!(
             "[gates.api]\nhttp = {{ url = \"{}\"{extra} }}\n",
@@ -1126,7 +1126,7 @@ fn https_with_a_self_signed_certificate_is_an_error_unless_insecure() {
 #[test]
 fn https_verifies_against_a_trusted_authority() {
     let ca = Ca::new();
-    let server = HttpsServer::start(&ca.issue(&["127.0.0.1"], 90));
+    let server = TlsServer::https(&ca.issue(&["127.0.0.1"], 90));
     let test = Test::new().file("ca.pem", ca.pem());
     let store = test.path().join("ca.pem").display().to_string();
     let run = test

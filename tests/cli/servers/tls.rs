@@ -160,11 +160,27 @@ pub struct TlsServer {
 
 impl TlsServer {
     pub fn start(cert: &Cert) -> TlsServer {
+        TlsServer::serving(cert, handshake)
+    }
+
+    /// An HTTPS server: on every connection, after the handshake with its
+    /// certificate, it answers one request with `200 ok` and closes it.
+    pub fn https(cert: &Cert) -> TlsServer {
+        TlsServer::serving(cert, answer_ok)
+    }
+
+    /// A server that serves each connection with `cert` as `serve` does.
+    fn serving(cert: &Cert, serve: fn(&Arc<ServerConfig>, TcpStream)) -> TlsServer {
         let config = cert.server_config();
-        let handler: Handler = Arc::new(move |stream| handshake(&config, stream));
+        let handler: Handler = Arc::new(move |stream| serve(&config, stream));
         TlsServer {
             listener: Listener::start(handler),
         }
+    }
+
+    /// `https://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}/", self.port())
     }
 
     pub fn port(&self) -> u16 {
@@ -190,27 +206,6 @@ fn handshake(config: &Arc<ServerConfig>, mut stream: TcpStream) {
     connection.send_close_notify();
     let _ = connection.complete_io(&mut stream);
     let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// An HTTPS server: on every connection, after the handshake with its
-/// certificate, it answers one request with `200 ok` and closes it.
-pub struct HttpsServer {
-    listener: Listener,
-}
-
-impl HttpsServer {
-    pub fn start(cert: &Cert) -> HttpsServer {
-        let config = cert.server_config();
-        let handler: Handler = Arc::new(move |stream| answer_ok(&config, stream));
-        HttpsServer {
-            listener: Listener::start(handler),
-        }
-    }
-
-    /// `https://127.0.0.1:PORT/`.
-    pub fn url(&self) -> String {
-        format!("https://127.0.0.1:{}/", self.listener.port)
-    }
 }
 
 fn answer_ok(config: &Arc<ServerConfig>, stream: TcpStream) {
