@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Helpers shared by bench/run.sh, bench/http.sh and bench/load.sh (sourced,
-# not run). The nginx helpers read HOST, WORK, NGINX and CURL, and set PORT
+# Helpers shared by bench/run.sh, bench/http.sh, bench/load.sh and
+# bench/scale.sh (sourced, not run). The nginx helpers read HOST, WORK, NGINX and CURL, and set PORT
 # and NGINX_PID.
 
 say() { printf '%s\n' "$*"; }
@@ -32,6 +32,82 @@ check_idle() {
     else
         say "CPUs idle before the run (${busy}% busy)"
     fi
+}
+
+# The start of a run of scenarios: the scenarios asked for on the command
+# line, a to d (default: all), in SCENARIOS (exit 2 on any other word);
+# then the script's own find_tools and print_versions, and check_idle.
+start_scenarios() {
+    local s
+    SCENARIOS=("$@")
+    ((${#SCENARIOS[@]})) || SCENARIOS=(a b c d)
+    for s in "${SCENARIOS[@]}"; do
+        [[ $s == [abcd] ]] || { say "unknown scenario '$s' (use a, b, c or d)"; exit 2; }
+    done
+    find_tools
+    print_versions
+    check_idle
+}
+
+# Stops (exit 1) without hyperfine or python3 (which reads hyperfine's JSON).
+need_hyperfine() {
+    local missing=0
+    if ! command -v hyperfine >/dev/null 2>&1; then
+        say "hyperfine not found: run 'bash bench/setup.sh' (or: apt-get install hyperfine)"
+        missing=1
+    fi
+    if ! command -v python3 >/dev/null 2>&1; then
+        say "python3 not found (used to read hyperfine's JSON): apt-get install python3"
+        missing=1
+    fi
+    ((missing == 0)) || exit 1
+}
+
+# Median, min and max (seconds) of a hyperfine JSON export, and how many cores
+# other processes kept busy meanwhile: machine CPU time over the benchmark
+# minus the benchmarked commands' own user + system time, per wall second.
+hf_stats() { # json runs+warmup cpu-delta wall
+    python3 - "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+n, cpu, wall = int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+own = n * (r["user"] + r["system"])
+other = max(0.0, (cpu - own) / wall) if wall > 0 else 0.0
+print(f'{r["median"]:.6f} {r["min"]:.6f} {r["max"]:.6f} {other:.2f}')
+PY
+}
+
+# hf_run JSON RUNS WARMUP NAME CMD... : hyperfine -N over CMD, its export in
+# JSON. Sets HF_MEDIAN, HF_MIN, HF_MAX (seconds), HF_OTHER (cores of other
+# load) and HF_NOTE (`noisy: ...` above 0.25 cores); returns 1, saying so,
+# when the command failed.
+hf_run() {
+    local json=$1 runs=$2 warmup=$3 name=$4 c0 c1 w0 w1
+    shift 4
+    HF_NOTE=""
+    c0=$(cpu_busy_s) w0=$EPOCHREALTIME
+    if ! hyperfine -N --style none --warmup "$warmup" --runs "$runs" \
+        --export-json "$json" -n "$name" "$(cmdline "$@")" >/dev/null 2>"$json.err"; then
+        say "  $name: FAILED ($(tail -n 3 "$json.err" | tr '\n' ' '))"
+        return 1
+    fi
+    c1=$(cpu_busy_s) w1=$EPOCHREALTIME
+    read -r HF_MEDIAN HF_MIN HF_MAX HF_OTHER < <(hf_stats "$json" $((runs + warmup)) \
+        "$(awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}')" \
+        "$(awk -v a="$w0" -v b="$w1" 'BEGIN {print b - a}')")
+    if awk -v o="$HF_OTHER" 'BEGIN {exit !(o > 0.25)}'; then HF_NOTE="noisy: other load ${HF_OTHER} cores"; fi
+}
+
+# MAKE: GNU make's path, or empty (make skipped) when it is not installed.
+find_make() {
+    MAKE=$(command -v make || true)
+    [[ -n $MAKE ]] || say "make not found (apt-get install make): skipping make"
+}
+
+# The machine, the time and hyperfine's version, for the record.
+say_machine() {
+    say "machine: $(nproc) cores, $(uname -sm); $(date -u +%Y-%m-%dT%H:%MZ)"
+    say "hyperfine: $(hyperfine --version)"
 }
 
 # $GATE as an absolute path, or empty (gate skipped) when it is not built.

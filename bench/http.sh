@@ -103,14 +103,7 @@ time_cmd() {
 
 find_tools() {
     local missing=0
-    if ! command -v hyperfine >/dev/null 2>&1; then
-        say "hyperfine not found: run 'bash bench/setup.sh' (or: apt-get install hyperfine)"
-        missing=1
-    fi
-    if ! command -v python3 >/dev/null 2>&1; then
-        say "python3 not found (used to read hyperfine's JSON): apt-get install python3"
-        missing=1
-    fi
+    need_hyperfine
     NGINX=${NGINX:-$(command -v nginx || true)}
     [[ -n $NGINX ]] || { [[ -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx; }
     if [[ -z $NGINX || ! -x $NGINX ]]; then

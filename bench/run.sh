@@ -59,20 +59,6 @@ RESULTS=$WORK/results.tsv   # scenario, tool, median_s, peak_kib, note
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
 
-# Median, min and max (seconds) of a hyperfine JSON export, and how many cores
-# other processes kept busy meanwhile: machine CPU time over the benchmark
-# minus the benchmarked commands' own user + system time, per wall second.
-hf_stats() { # json runs+warmup cpu-delta wall
-    python3 - "$@" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"][0]
-n, cpu, wall = int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-own = n * (r["user"] + r["system"])
-other = max(0.0, (cpu - own) / wall) if wall > 0 else 0.0
-print(f'{r["median"]:.6f} {r["min"]:.6f} {r["max"]:.6f} {other:.2f}')
-PY
-}
-
 # Peak RSS (KiB) of a command and its waited-for children, from GNU time.
 peak_rss_kib() {
     local out=$WORK/time.txt
@@ -83,47 +69,28 @@ peak_rss_kib() {
 # time_cmd SCENARIO RUNS WARMUP TOOL CMD... : hyperfine median + one peak RSS run.
 # Runs in the current directory; prints one line and records the result.
 time_cmd() {
-    local scenario=$1 runs=$2 warmup=$3 tool=$4
+    local scenario=$1 runs=$2 warmup=$3 tool=$4 rss
     shift 4
-    local json=$WORK/$scenario-$tool.json median min max other rss note="" c0 c1 w0 w1
-    c0=$(cpu_busy_s) w0=$EPOCHREALTIME
-    if ! hyperfine -N --style none --warmup "$warmup" --runs "$runs" \
-        --export-json "$json" -n "$tool" "$(cmdline "$@")" >/dev/null 2>"$WORK/hf.err"; then
-        say "  $tool: FAILED ($(tail -n 3 "$WORK/hf.err" | tr '\n' ' '))"
+    if ! hf_run "$WORK/$scenario-$tool.json" "$runs" "$warmup" "$tool" "$@"; then
         record "$scenario" "$tool" failed "" "command failed"
         return 0
     fi
-    c1=$(cpu_busy_s) w1=$EPOCHREALTIME
-    read -r median min max other < <(hf_stats "$json" $((runs + warmup)) \
-        "$(awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}')" \
-        "$(awk -v a="$w0" -v b="$w1" 'BEGIN {print b - a}')")
     rss=$(peak_rss_kib "$@")
-    if awk -v o="$other" 'BEGIN {exit !(o > 0.25)}'; then note="noisy: other load ${other} cores"; fi
     printf '  %-13s median %8.4f s  (min %.4f, max %.4f)  peak RSS %6s KiB  other load %.2f cores\n' \
-        "$tool" "$median" "$min" "$max" "$rss" "$other"
-    record "$scenario" "$tool" "$median" "$rss" "$note"
+        "$tool" "$HF_MEDIAN" "$HF_MIN" "$HF_MAX" "$rss" "$HF_OTHER"
+    record "$scenario" "$tool" "$HF_MEDIAN" "$rss" "$HF_NOTE"
 }
 
 # ------------------------------------------------------------ tool lookup
 
 find_tools() {
-    local missing=0
-    if ! command -v hyperfine >/dev/null 2>&1; then
-        say "hyperfine not found: run 'bash bench/setup.sh' (or: apt-get install hyperfine)"
-        missing=1
-    fi
+    need_hyperfine
     if [[ ! -x /usr/bin/time ]]; then
         say "/usr/bin/time not found: run 'bash bench/setup.sh' (or: apt-get install time)"
-        missing=1
+        exit 1
     fi
-    if ! command -v python3 >/dev/null 2>&1; then
-        say "python3 not found (used to read hyperfine's JSON): apt-get install python3"
-        missing=1
-    fi
-    ((missing == 0)) || exit 1
 
-    MAKE=$(command -v make || true)
-    [[ -n $MAKE ]] || say "make not found (apt-get install make): skipping make"
+    find_make
     XARGS=$(command -v xargs || true)
     [[ -n $XARGS ]] || say "xargs not found (apt-get install findutils): skipping xargs"
 
@@ -152,8 +119,7 @@ find_tools() {
 
 
 print_versions() {
-    say "machine: $(nproc) cores, $(uname -sm); $(date -u +%Y-%m-%dT%H:%MZ)"
-    say "hyperfine: $(hyperfine --version)"
+    say_machine
     [[ -z $MAKE ]] || say "make: $($MAKE --version | head -n 1)"
     [[ -z $XARGS ]] || say "xargs: $($XARGS --version | head -n 1)"
     [[ -z $LEFTHOOK ]] || say "lefthook: $($LEFTHOOK version) ($LEFTHOOK)"
@@ -409,15 +375,9 @@ PY
 # -------------------------------------------------------------------- main
 
 main() {
-    local scenarios=("$@") s
-    ((${#scenarios[@]})) || scenarios=(a b c d)
-    for s in "${scenarios[@]}"; do
-        [[ $s == [abcd] ]] || { say "unknown scenario '$s' (use a, b, c or d)"; exit 2; }
-    done
-    find_tools
-    print_versions
-    check_idle
-    for s in "${scenarios[@]}"; do
+    local s
+    start_scenarios "$@"
+    for s in "${SCENARIOS[@]}"; do
         case $s in
             a) scenario_true ;;
             b) scenario_sleep ;;

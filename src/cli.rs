@@ -24,6 +24,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// What `gate --version` prints: `gate 0.1.0`.
+    pub fn version_line() -> String {
+        format!("gate {}\n", env!("CARGO_PKG_VERSION"))
+    }
+
+    /// True when the arguments (after the program's name) are `--version`
+    /// or `-V` alone. That answer needs no command line built first, which
+    /// takes longer than printing it.
+    pub fn asks_version_only(args: &[std::ffi::OsString]) -> bool {
+        matches!(args, [flag] if flag == "--version" || flag == "-V")
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -341,4 +355,29 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_version_line_is_what_clap_prints() {
+        assert_eq!(Cli::version_line(), Cli::command().render_version());
+    }
+
+    #[test]
+    fn only_a_lone_version_flag_asks_for_the_version_alone() {
+        let args = |words: &[&str]| -> Vec<OsString> { words.iter().map(OsString::from).collect() };
+        assert!(Cli::asks_version_only(&args(&["--version"])));
+        assert!(Cli::asks_version_only(&args(&["-V"])));
+        assert!(!Cli::asks_version_only(&args(&[])));
+        assert!(!Cli::asks_version_only(&args(&["run", "--version"])));
+        assert!(!Cli::asks_version_only(&args(&["--version", "--help"])));
+        assert!(!Cli::asks_version_only(&args(&["-v"])));
+    }
 }

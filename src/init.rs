@@ -123,10 +123,7 @@ fn gate_config_set() -> bool {
 
 /// How many gates `text` has, once it parsed as the config at `path`.
 fn parsed_gates(path: &Path, text: &str) -> Result<usize, Error> {
-    let config = config::parse(Source {
-        path: path.to_owned(),
-        text: text.to_owned(),
-    })?;
+    let config = config::parse(Source::new(path.to_owned(), text.to_owned()))?;
     Ok(config.gates.len())
 }
 
@@ -214,10 +211,10 @@ mod tests {
     const ALL: [Template; 3] = [Template::Generic, Template::Python, Template::Node];
 
     fn parse(template: Template) -> config::Config {
-        config::parse(Source {
-            path: PathBuf::from("gates.toml"),
-            text: starter(template).text.to_owned(),
-        })
+        config::parse(Source::new(
+            PathBuf::from("gates.toml"),
+            starter(template).text.to_owned(),
+        ))
         .unwrap_or_else(|e| panic!("{} template: {e}", starter(template).name))
     }
 

@@ -25,7 +25,12 @@ use clap::Parser;
 
 /// Parses the command line, runs the command, and returns the exit code.
 pub fn main() -> i32 {
-    let cli = cli::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if cli::Cli::asks_version_only(args.get(1..).unwrap_or_default()) {
+        report::print(&cli::Cli::version_line());
+        return error::EXIT_PASS;
+    }
+    let cli = cli::Cli::parse_from(args);
     match app::run(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -2,24 +2,23 @@
 //! other, through `needs`, `after`, the needs of a service they use, or
 //! several of these.
 
-use std::collections::HashMap;
-
 use super::diagnostic::Diagnostic;
-use super::model::{Gate, Service, Source, needs_of};
+use super::model::{Gate, Index, Service, Source, needs_of};
 
 /// Fails on the first cycle of `needs` (a gate's own or its services')
 /// and `after` found, visiting gates in config order. Every entry must
-/// already name a gate or service.
+/// already name a gate or service of `index`.
 pub fn check_cycles(
     source: &Source,
     gates: &[Gate],
     services: &[Service],
+    index: &Index,
 ) -> Result<(), Diagnostic> {
-    let Some(cycle) = CycleSearch::new(gates, services).run() else {
+    let Some(cycle) = CycleSearch::new(gates, services, index).run() else {
         return Ok(());
     };
     let names: Vec<&str> = cycle.iter().map(|&i| gates[i].id.as_str()).collect();
-    let keys = keys_along(gates, services, &cycle);
+    let keys = keys_along((gates, services, index), &cycle);
     let quoted: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
     let through = match services_along(gates, services, &cycle).as_slice() {
         [] => String::new(),
@@ -43,11 +42,14 @@ pub fn check_cycles(
 /// The keys (`needs`, `after`) that make the steps of `cycle`, in that
 /// order; a step in both counts as `needs`, as does one through the needs
 /// of a service.
-fn keys_along(gates: &[Gate], services: &[Service], cycle: &[usize]) -> Vec<&'static str> {
+fn keys_along(
+    (gates, services, index): (&[Gate], &[Service], &Index),
+    cycle: &[usize],
+) -> Vec<&'static str> {
     let (mut needs, mut after) = (false, false);
     for pair in cycle.windows(2) {
         let (from, to) = (&gates[pair[0]], &gates[pair[1]].id);
-        if needs_of(from, services).any(|id| id == to) {
+        if needs_of(from, services, index).any(|id| id == to) {
             needs = true;
         } else {
             after = true;
@@ -86,62 +88,69 @@ enum Mark {
     Done,
 }
 
-/// A depth-first search over what each gate waits for.
+/// A depth-first search over what each gate waits for, each gate and
+/// each edge visited once. It keeps its own stack: a chain of needs as
+/// long as the config must not overflow the thread's.
 struct CycleSearch {
-    /// Per gate, the gates it waits for: its needs, then those of its services.
+    /// Per gate, the gates it waits for: its needs, then those of its
+    /// services, then its `after` gates.
     waits_for: Vec<Vec<usize>>,
     marks: Vec<Mark>,
-    path: Vec<usize>,
 }
 
 impl CycleSearch {
-    fn new(gates: &[Gate], services: &[Service]) -> Self {
-        let index: HashMap<&str, usize> = gates
-            .iter()
-            .enumerate()
-            .map(|(i, gate)| (gate.id.as_str(), i))
-            .collect();
+    fn new(gates: &[Gate], services: &[Service], index: &Index) -> Self {
         let waits_for = gates
             .iter()
             .map(|gate| {
-                needs_of(gate, services)
+                needs_of(gate, services, index)
                     .chain(&gate.after)
-                    .map(|id| index[id.as_str()])
+                    .filter_map(|id| index.gate(id))
                     .collect()
             })
             .collect();
         CycleSearch {
             waits_for,
             marks: vec![Mark::Unvisited; gates.len()],
-            path: Vec::new(),
         }
     }
 
     /// The first cycle, as gate indices with the first repeated at the end.
     fn run(mut self) -> Option<Vec<usize>> {
-        (0..self.waits_for.len()).find_map(|start| self.visit(start))
+        (0..self.waits_for.len()).find_map(|start| self.search_from(start))
     }
 
-    fn visit(&mut self, node: usize) -> Option<Vec<usize>> {
-        match self.marks[node] {
-            Mark::Done => return None,
-            Mark::Active => {
-                let from = self.path.iter().position(|&n| n == node)?;
-                let mut cycle = self.path[from..].to_vec();
-                cycle.push(node);
-                return Some(cycle);
-            }
-            Mark::Unvisited => {}
+    /// The first cycle reached from `start`, in the order a recursive
+    /// search would meet it: each gate's entries in turn, depth first.
+    fn search_from(&mut self, start: usize) -> Option<Vec<usize>> {
+        if self.marks[start] != Mark::Unvisited {
+            return None;
         }
-        self.marks[node] = Mark::Active;
-        self.path.push(node);
-        for next in self.waits_for[node].clone() {
-            if let Some(cycle) = self.visit(next) {
-                return Some(cycle);
+        self.marks[start] = Mark::Active;
+        // The current path: each gate with how many of its entries are explored.
+        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+        while let Some((node, explored)) = path.last_mut() {
+            let Some(&next) = self.waits_for[*node].get(*explored) else {
+                self.marks[*node] = Mark::Done;
+                path.pop();
+                continue;
+            };
+            *explored += 1;
+            match self.marks[next] {
+                Mark::Done => {}
+                Mark::Active => {
+                    let from = path.iter().position(|&(gate, _)| gate == next)?;
+                    let mut cycle: Vec<usize> =
+                        path[from..].iter().map(|&(gate, _)| gate).collect();
+                    cycle.push(next);
+                    return Some(cycle);
+                }
+                Mark::Unvisited => {
+                    self.marks[next] = Mark::Active;
+                    path.push((next, 0));
+                }
             }
         }
-        self.path.pop();
-        self.marks[node] = Mark::Done;
         None
     }
 }
@@ -259,6 +268,46 @@ mod tests {
         assert_eq!(
             diagnostic.help(),
             Some("remove one of these `needs` or `after` so the gates can run in some order")
+        );
+    }
+
+    #[test]
+    fn the_cycle_is_the_one_a_depth_first_search_meets_first() {
+        let text = [
+            gate("a", &["b", "c"]),
+            gate("b", &["d"]),
+            gate("c", &["a"]),
+            gate("d", &[]),
+        ]
+        .concat();
+        assert_eq!(invalid(&text).message(), "needs cycle: a -> c -> a");
+    }
+
+    /// A chain of `count` gates, each needing the next; the last needs
+    /// gate `back_to`, if given.
+    fn chain(count: usize, back_to: Option<usize>) -> String {
+        let mut text = String::new();
+        for i in 0..count {
+            let next = match i + 1 < count {
+                true => Some(i + 1),
+                false => back_to,
+            };
+            let needs: Vec<String> = next.iter().map(|n| format!("g{n}")).collect();
+            let needs: Vec<&str> = needs.iter().map(String::as_str).collect();
+            text.push_str(&gate(&format!("g{i}"), &needs));
+        }
+        text
+    }
+
+    #[test]
+    fn a_chain_deeper_than_the_stack_would_hold_is_searched() {
+        // Test threads have small stacks: a recursive search overflows here.
+        let config = valid(&chain(20_000, None));
+        assert_eq!(config.gates[0].needs, ["g1"]);
+        let diagnostic = invalid(&chain(20_000, Some(19_997)));
+        assert_eq!(
+            diagnostic.message(),
+            "needs cycle: g19997 -> g19998 -> g19999 -> g19997"
         );
     }
 

@@ -34,13 +34,13 @@ impl Source {
         let text = &self.text;
         let start = floor_char_boundary(text, span.start);
         let end = floor_char_boundary(text, span.end.max(start));
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let (line, line_start) = self.line_of(start);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line_text = text[line_start..line_end].trim_end_matches('\r');
         Diagnostic {
             message: message.into(),
             path: self.path.display().to_string(),
-            line: text[..start].matches('\n').count() + 1,
+            line: line + 1,
             column: text[line_start..start].chars().count() + 1,
             line_text: line_text.to_owned(),
             width: text[start..end.min(line_end)].chars().count().max(1),
@@ -136,10 +136,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn source(text: &str) -> Source {
-        Source {
-            path: PathBuf::from("gates.toml"),
-            text: text.to_owned(),
-        }
+        Source::new(PathBuf::from("gates.toml"), text.to_owned())
     }
 
     #[test]

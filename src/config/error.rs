@@ -119,10 +119,7 @@ mod tests {
 
     #[test]
     fn invalid_is_the_rendered_diagnostic() {
-        let source = crate::config::Source {
-            path: PathBuf::from("gates.toml"),
-            text: "x = 1\n".into(),
-        };
+        let source = crate::config::Source::new(PathBuf::from("gates.toml"), "x = 1\n".into());
         let error = Error::from(source.diagnostic(0..1, "bad"));
         assert_eq!(
             error.to_string(),

@@ -4,14 +4,14 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use super::diagnostic::Diagnostic;
 use super::model::{Gate, Severity, Source};
 use super::raw::{RawGate, SpannedString};
+use super::schema;
 use super::template::{self, Delay, Template, Timeout};
-use super::{schema, values};
+use super::values::{self, Ids};
 use crate::check::{Check, command};
 
 /// The valid `severity` values.
@@ -28,21 +28,21 @@ impl JsonSchema for Severity {
     }
 }
 
-/// Every gate, in file order; `needs` and `after` entries all name gates
+/// Every gate, in file order, from the `raw` tables by their ids, whose
+/// strings it takes over; `needs` and `after` entries all name gates
 /// (cycles are checked afterwards, on the result).
-pub fn gates(
+pub fn gates<'a>(
     source: &Source,
-    raw: &IndexMap<SpannedString, RawGate>,
-    services: &[&str],
+    raw: impl IntoIterator<Item = (&'a SpannedString, RawGate)>,
+    (ids, services): (&Ids, &Ids),
 ) -> Result<Vec<Gate>, Diagnostic> {
-    let ids: Vec<&str> = raw.keys().map(|id| id.get_ref().as_str()).collect();
-    raw.iter()
+    raw.into_iter()
         .map(|(id, gate)| {
             check_id(source, "gate", id)?;
             GateContext {
                 source,
                 id,
-                ids: &ids,
+                ids,
                 services,
             }
             .gate(gate)
@@ -55,26 +55,26 @@ struct GateContext<'a> {
     source: &'a Source,
     id: &'a SpannedString,
     /// All gate ids, for `needs` and `after`.
-    ids: &'a [&'a str],
+    ids: &'a Ids<'a>,
     /// All service ids, for `services`.
-    services: &'a [&'a str],
+    services: &'a Ids<'a>,
 }
 
 impl GateContext<'_> {
-    /// The validated gate, defaults filled in.
-    fn gate(&self, raw: &RawGate) -> Result<Gate, Diagnostic> {
+    /// The validated gate, defaults filled in; its strings are taken from `raw`.
+    fn gate(&self, mut raw: RawGate) -> Result<Gate, Diagnostic> {
         let source = self.source;
         let id = self.id.get_ref();
         Ok(Gate {
             id: id.clone(),
             span: self.id.span(),
-            name: raw.name.clone().unwrap_or_else(|| id.clone()),
-            section: raw.section.clone(),
-            tags: raw.tags.clone(),
-            check: self.check(raw)?,
+            name: raw.name.take().unwrap_or_else(|| id.clone()),
+            section: raw.section.take(),
+            tags: std::mem::take(&mut raw.tags),
+            check: self.check(&raw)?,
             cwd: Template::optional(source, raw.cwd.as_ref())?,
             env: values::env_vars(source, &raw.env)?,
-            requires: raw.requires.clone(),
+            requires: std::mem::take(&mut raw.requires),
             timeout: raw
                 .timeout
                 .as_ref()
@@ -89,9 +89,9 @@ impl GateContext<'_> {
                 Some(severity) => values::choice(source, "severity", severity, &SEVERITIES)?,
                 None => Severity::default(),
             },
-            needs: self.gate_ids("needs", &raw.needs)?,
-            after: self.gate_ids("runs after", &raw.after)?,
-            services: self.services(raw)?,
+            needs: self.gate_ids("needs", std::mem::take(&mut raw.needs))?,
+            after: self.gate_ids("runs after", std::mem::take(&mut raw.after))?,
+            services: self.services(&raw)?,
             slots: match &raw.slots {
                 Some(slots) => values::at_least_one(source, "slots", slots)? as usize,
                 None => 1,
@@ -114,7 +114,10 @@ impl GateContext<'_> {
         }
         raw.services
             .iter()
-            .map(|service| self.reference(("uses", "service"), service, self.services))
+            .map(|service| {
+                self.reference(("uses", "service"), service, self.services)?;
+                Ok(service.get_ref().clone())
+            })
             .collect()
     }
 
@@ -159,11 +162,14 @@ impl GateContext<'_> {
     fn gate_ids(
         &self,
         relation: &str,
-        entries: &[SpannedString],
+        entries: Vec<SpannedString>,
     ) -> Result<Vec<String>, Diagnostic> {
         entries
-            .iter()
-            .map(|entry| self.reference((relation, "gate"), entry, self.ids))
+            .into_iter()
+            .map(|entry| {
+                self.reference((relation, "gate"), &entry, self.ids)?;
+                Ok(entry.into_inner())
+            })
             .collect()
     }
 
@@ -173,9 +179,10 @@ impl GateContext<'_> {
         &self,
         (verb, what): (&str, &str),
         entry: &SpannedString,
-        names: &[&str],
-    ) -> Result<String, Diagnostic> {
-        let owner = format!("gate `{}`", self.id.get_ref());
+        names: &Ids,
+    ) -> Result<(), Diagnostic> {
+        // The owner is worded only when the entry names nothing.
+        let owner = format_args!("gate `{}`", self.id.get_ref());
         values::reference(self.source, (&owner, verb), (what, entry), names)
     }
 

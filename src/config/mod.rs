@@ -50,10 +50,7 @@ pub fn load(path: &Path) -> Result<Config, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(Source {
-        path: path.to_path_buf(),
-        text,
-    })
+    parse(Source::new(path.to_path_buf(), text))
 }
 
 /// Validates the text of `source`.

@@ -6,6 +6,7 @@
 //! check) are [`Template`]s, which keep their source span so a missing
 //! variable can point at the spot in the file.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,10 +34,31 @@ pub struct Located<T> {
 pub struct Source {
     /// The path as found (`-c` argument, `$GATE_CONFIG`, or the discovered file).
     pub path: PathBuf,
+    /// The text as read; the line starts below are its own.
     pub text: String,
+    /// The byte offset where each line of `text` starts: a span's line is
+    /// found by a binary search, not by counting the line breaks before it.
+    line_starts: Vec<usize>,
 }
 
 impl Source {
+    /// The config file at `path`, read as `text`.
+    pub fn new(path: PathBuf, text: String) -> Source {
+        let breaks = text.match_indices('\n').map(|(at, _)| at + 1);
+        let line_starts = std::iter::once(0).chain(breaks).collect();
+        Source {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The 0-based line that byte `offset` of the text is on, and where that line starts.
+    pub(super) fn line_of(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        (line, self.line_starts[line])
+    }
+
     /// The directory commands run in (the config file's directory).
     pub fn dir(&self) -> &Path {
         match self.path.parent() {
@@ -62,6 +84,41 @@ pub struct Config {
     /// `[signoff] fields`: label and value of each line of the Markdown
     /// report's sign-off block, in file order; values not yet interpolated.
     pub signoff_fields: Vec<EnvVar>,
+    /// Where each gate and service is, by id.
+    pub(super) index: Index,
+}
+
+/// Where each gate and service of a config is, by id: the indices into
+/// [`Config::gates`] and [`Config::services`].
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    gates: HashMap<String, usize>,
+    services: HashMap<String, usize>,
+}
+
+impl Index {
+    /// The index of `gates` and `services`.
+    pub fn new(gates: &[Gate], services: &[Service]) -> Index {
+        Index {
+            gates: positions(gates.iter().map(|gate| &gate.id)),
+            services: positions(services.iter().map(|service| &service.id)),
+        }
+    }
+
+    /// The index of the gate with `id`.
+    pub fn gate(&self, id: &str) -> Option<usize> {
+        self.gates.get(id).copied()
+    }
+
+    /// The index of the service with `id`.
+    pub fn service(&self, id: &str) -> Option<usize> {
+        self.services.get(id).copied()
+    }
+}
+
+/// Each of `ids` with its position.
+fn positions<'a>(ids: impl Iterator<Item = &'a String>) -> HashMap<String, usize> {
+    ids.enumerate().map(|(i, id)| (id.clone(), i)).collect()
 }
 
 /// `[settings]`, with defaults filled in.
@@ -193,22 +250,36 @@ pub struct Gate {
 impl Config {
     /// The index in `gates` of the gate with `id`.
     pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.gates.iter().position(|gate| gate.id == id)
+        self.index.gate(id)
+    }
+
+    /// The index in `services` of the service with `id`.
+    pub fn service_index_of(&self, id: &str) -> Option<usize> {
+        self.index.service(id)
     }
 
     /// The ids of the gates `gate` needs: its own needs, then those of the
     /// services it uses.
     pub fn needs_of<'a>(&'a self, gate: &'a Gate) -> impl Iterator<Item = &'a String> {
-        needs_of(gate, &self.services)
+        needs_of(gate, &self.services, &self.index)
     }
 }
 
-/// The ids of the gates `gate` needs, with `services`: its own needs, then
-/// those of the services it uses.
-pub fn needs_of<'a>(gate: &'a Gate, services: &'a [Service]) -> impl Iterator<Item = &'a String> {
-    let used = services
+/// The ids of the gates `gate` needs, with `services` (found by `index`):
+/// its own needs, then those of the services it uses, in config order.
+pub fn needs_of<'a>(
+    gate: &'a Gate,
+    services: &'a [Service],
+    index: &Index,
+) -> impl Iterator<Item = &'a String> {
+    let mut used: Vec<usize> = gate
+        .services
         .iter()
-        .filter(|service| gate.services.contains(&service.id));
+        .filter_map(|id| index.service(id))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let used = used.into_iter().map(|service| &services[service]);
     gate.needs
         .iter()
         .chain(used.flat_map(|service| &service.needs))

@@ -200,7 +200,9 @@ impl RawProfile {
 }
 
 /// `[gates.ID]`. The kinds of check are separate optional keys, each read
-/// by its kind's module; validation enforces exactly one.
+/// by its kind's module; validation enforces exactly one. The tables of
+/// the probes are boxed: a gate has one kind, and a config of thousands
+/// of gates should not hold room for all of them in each.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
@@ -221,7 +223,7 @@ pub struct RawGate {
     pub run: Option<command::Raw>,
     /// A `run` gate's expectations, beside `run`.
     #[schemars(with = "Option<command::RawExpect>")]
-    pub expect: Option<Spanned<command::RawExpect>>,
+    pub expect: Option<Box<Spanned<command::RawExpect>>>,
     /// A `run` gate's exit codes that mean "could not check": `error`, not
     /// `failed`.
     #[schemars(with = "Option<Vec<i64>>")]
@@ -231,16 +233,16 @@ pub struct RawGate {
     #[schemars(with = "Option<Vec<String>>")]
     pub outputs: Option<Spanned<Vec<SpannedString>>>,
     /// An HTTP probe: a request, and what its response must show.
-    pub http: Option<http::Raw>,
+    pub http: Option<Box<http::Raw>>,
     /// A TLS endpoint whose certificate must be valid for `min_days` more days.
-    pub tls: Option<tls::Raw>,
+    pub tls: Option<Box<tls::Raw>>,
     /// A TCP probe: a connection, an answer to what is sent, or a port that
     /// must be closed.
-    pub tcp: Option<tcp::Raw>,
+    pub tcp: Option<Box<tcp::Raw>>,
     /// A WebSocket probe: a handshake, and the first message.
-    pub ws: Option<ws::Raw>,
+    pub ws: Option<Box<ws::Raw>>,
     /// A DNS probe: the records of a name.
-    pub dns: Option<dns::Raw>,
+    pub dns: Option<Box<dns::Raw>>,
     /// A sign-off item: `true` leaves it pending until `gate ack ID`.
     pub manual: Option<manual::Raw>,
     /// The working directory of its command, relative to the config file;
@@ -296,17 +298,17 @@ impl RawGate {
         }
         let run = self.run.as_ref().map(|run| command::Keys {
             run,
-            expect: self.expect.as_ref(),
+            expect: self.expect.as_deref(),
             error_codes: self.error_codes.as_ref(),
             outputs: self.outputs.as_ref(),
         });
         [
             ("run", run.map(|keys| Box::new(keys) as _)),
-            ("http", self.http.as_ref().map(boxed)),
-            ("tls", self.tls.as_ref().map(boxed)),
-            ("tcp", self.tcp.as_ref().map(boxed)),
-            ("ws", self.ws.as_ref().map(boxed)),
-            ("dns", self.dns.as_ref().map(boxed)),
+            ("http", self.http.as_deref().map(boxed)),
+            ("tls", self.tls.as_deref().map(boxed)),
+            ("tcp", self.tcp.as_deref().map(boxed)),
+            ("ws", self.ws.as_deref().map(boxed)),
+            ("dns", self.dns.as_deref().map(boxed)),
             ("manual", self.manual.as_ref().filter(|m| m.0).map(boxed)),
         ]
     }
@@ -315,7 +317,7 @@ impl RawGate {
     /// first one given is written.
     pub fn command_keys(&self) -> Option<(&'static str, Span)> {
         let keys = [
-            ("expect", self.expect.as_ref().map(Spanned::span)),
+            ("expect", self.expect.as_deref().map(Spanned::span)),
             ("error_codes", self.error_codes.as_ref().map(Spanned::span)),
             ("outputs", self.outputs.as_ref().map(Spanned::span)),
         ];

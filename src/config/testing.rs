@@ -6,10 +6,7 @@ use super::{Config, Diagnostic, Source, parse};
 
 /// `text` as the contents of `gates.toml`.
 pub fn source(text: &str) -> Source {
-    Source {
-        path: PathBuf::from("gates.toml"),
-        text: text.to_owned(),
-    }
+    Source::new(PathBuf::from("gates.toml"), text.to_owned())
 }
 
 /// Parses `text`, which must be a valid config.

@@ -1,12 +1,13 @@
 //! From text to [`Config`]: TOML parsing, then each part of the file checked
 //! and converted in turn. The first error found is returned.
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use toml::Spanned;
 
 use super::diagnostic::Diagnostic;
-use super::model::{Config, Gate, Profile, Source};
-use super::raw::{RawConfig, RawProfile, SpannedString};
+use super::model::{Config, Gate, Index, Profile, Source};
+use super::raw::{RawConfig, RawGate, RawProfile, SpannedString};
+use super::values::Ids;
 use super::{cycles, gates, settings, suggest, values};
 
 /// The config version this build reads.
@@ -20,15 +21,21 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
     let settings = settings::settings(&source, &raw.settings)?;
     let env = values::env_vars(&source, &raw.env)?;
     let signoff_fields = values::env_vars(&source, &raw.signoff.fields)?;
-    let gate_ids: Vec<&str> = raw.gates.keys().map(|id| id.get_ref().as_str()).collect();
+    let (gate_keys, raw_gates): (Vec<SpannedString>, Vec<RawGate>) = raw.gates.into_iter().unzip();
+    let gate_ids: Ids = gate_keys.iter().map(|id| id.get_ref().as_str()).collect();
     for id in raw.services.keys() {
         gates::check_id(&source, "service", id)?;
     }
     let services = crate::service::load_all(&source, &raw.services, &gate_ids)?;
-    let service_ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
-    let gates = gates::gates(&source, &raw.gates, &service_ids)?;
+    let service_ids: Ids = services.iter().map(|s| s.id.as_str()).collect();
+    let gates = gates::gates(
+        &source,
+        gate_keys.iter().zip(raw_gates),
+        (&gate_ids, &service_ids),
+    )?;
     let profiles = profiles(&source, &raw.profiles, &gates)?;
-    cycles::check_cycles(&source, &gates, &services)?;
+    let index = Index::new(&gates, &services);
+    cycles::check_cycles(&source, &gates, &services, &index)?;
     Ok(Config {
         source,
         settings,
@@ -37,6 +44,7 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
         services,
         gates,
         signoff_fields,
+        index,
     })
 }
 
@@ -115,20 +123,23 @@ fn profiles(
     raw: &IndexMap<SpannedString, RawProfile>,
     gates: &[Gate],
 ) -> Result<IndexMap<String, Profile>, Diagnostic> {
-    let known: Vec<&str> = gates
+    // Each tag once, in the order gates first use them.
+    let known: IndexSet<&str> = gates
         .iter()
         .flat_map(|g| g.tags.iter().map(String::as_str))
         .collect();
-    let tags =
-        |tags: &[SpannedString]| -> Result<Vec<String>, Diagnostic> {
-            tags.iter()
-                .map(|tag| match known.contains(&tag.get_ref().as_str()) {
-                    true => Ok(tag.get_ref().clone()),
-                    false => Err(source
-                        .diagnostic(tag.span(), suggest::unknown("tag", tag.get_ref(), &known))),
-                })
-                .collect()
-        };
+    let tags = |tags: &[SpannedString]| -> Result<Vec<String>, Diagnostic> {
+        tags.iter()
+            .map(|tag| match known.contains(tag.get_ref().as_str()) {
+                true => Ok(tag.get_ref().clone()),
+                false => {
+                    let known: Vec<&str> = known.iter().copied().collect();
+                    let message = suggest::unknown("tag", tag.get_ref(), &known);
+                    Err(source.diagnostic(tag.span(), message))
+                }
+            })
+            .collect()
+    };
     raw.iter()
         .map(|(name, profile)| {
             let name = name.get_ref().clone();
@@ -329,6 +340,18 @@ mod tests {
         assert_invalid(
             "[profiles.nightly]\ntags = [\"slwo\"]\n[gates.a]\nrun = \"true\"\ntags = [\"slow\"]\n",
             "unknown tag `slwo`, did you mean `slow`?",
+            2,
+            9,
+        );
+    }
+
+    #[test]
+    fn an_unknown_profile_tag_lists_each_tag_once_in_file_order() {
+        assert_invalid(
+            "[profiles.nightly]\ntags = [\"zzz\"]\n\
+             [gates.a]\nrun = \"true\"\ntags = [\"slow\", \"ci\"]\n\
+             [gates.b]\nrun = \"true\"\ntags = [\"ci\", \"slow\", \"db\"]\n",
+            "unknown tag `zzz` (expected one of `slow`, `ci`, `db`)",
             2,
             9,
         );

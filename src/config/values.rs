@@ -1,6 +1,9 @@
 //! Checks of single values shared by settings, profiles and gates:
 //! enum-like words, and `NAME = "value"` tables whose values are interpolated.
 
+use std::fmt::Display;
+
+use indexmap::IndexSet;
 use toml::Spanned;
 
 use super::diagnostic::Diagnostic;
@@ -39,19 +42,23 @@ pub fn env_vars(source: &Source, env: &RawEnv) -> Result<Vec<EnvVar>, Diagnostic
         .collect()
 }
 
+/// The ids of a config's gates or services, in file order: looked up by
+/// hash, listed in order for the closest name to a misspelt one.
+pub type Ids<'a> = IndexSet<&'a str>;
+
 /// An entry of a list that names something by id (`needs`, `services`):
 /// `owner` (`gate `x``) `verb`s (`needs`, `uses`) `entry`, which must be
 /// one of the `what`s (`gate`, `service`) in `names`; else an error at the
 /// entry with the closest name.
 pub fn reference(
     source: &Source,
-    (owner, verb): (&str, &str),
+    (owner, verb): (&dyn Display, &str),
     (what, entry): (&str, &SpannedString),
-    names: &[&str],
-) -> Result<String, Diagnostic> {
+    names: &Ids,
+) -> Result<(), Diagnostic> {
     let wanted = entry.get_ref();
-    if names.contains(&wanted.as_str()) {
-        return Ok(wanted.clone());
+    if names.contains(wanted.as_str()) {
+        return Ok(());
     }
     let mut message = format!("{owner} {verb} `{wanted}`, which is not a {what}");
     if let Some(best) = suggest::closest(wanted, names.iter().copied()) {

@@ -6,7 +6,11 @@
 //! Every process gate starts carries a [`Tag`] in its environment:
 //! `GATE_RUN=<run id>` and `GATE_OWNER=<owner>` (a gate's id, or
 //! `service:NAME`). Children inherit it, so what an owner left behind is
-//! found by reading `/proc/PID/environ` of this user's processes.
+//! found by reading `/proc/PID/environ` of this user's processes. Only
+//! the processes below gate are looked at: as subreaper, gate adopts what
+//! its commands leave, so that is where they are, and the cost of a
+//! gate's end does not grow with what else runs on the machine. Without
+//! subreaper, or without the kernel's children lists, every process is.
 //!
 //! A process whose environment was cleared (`env -i`) carries no tag. On
 //! Linux gate is the child subreaper of its run ([`become_subreaper`]), so
@@ -139,22 +143,65 @@ pub fn become_subreaper() {
     }
 }
 
-/// Ends what `tag`'s owner left behind: every live process carrying the
-/// tag. SIGTERM, then SIGKILL after `grace` (or at once when the stop
+/// Whether gate is the child subreaper of its processes (Linux).
+fn is_subreaper() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let mut flag: libc::c_int = 0;
+        // SAFETY: prctl(2) with PR_GET_CHILD_SUBREAPER writes one int, at a valid address.
+        let asked = unsafe {
+            libc::prctl(
+                libc::PR_GET_CHILD_SUBREAPER,
+                &mut flag as *mut libc::c_int as libc::c_ulong,
+                0,
+                0,
+                0,
+            )
+        };
+        asked == 0 && flag != 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
+/// Ends what `tag`'s owner left behind: every live process below gate
+/// carrying the tag. SIGTERM, then SIGKILL after `grace` (or at once when the stop
 /// level reaches `Kill`). Call it once the owner's own process has been
 /// waited for. Returns what was ended, in pid order.
 pub async fn end_leftovers(tag: &Tag, grace: Duration, stop: &mut StopReceiver) -> Vec<Leftover> {
     let marks = tag.env().map(|(name, value)| format!("{name}={value}"));
-    end_all(|process| carries(process.pid, &marks), grace, stop).await
+    let tagged = |process: &Stat| carries(process.pid, &marks);
+    end_all(
+        || below_gate(|child| carries(child, &marks)),
+        tagged,
+        grace,
+        stop,
+    )
+    .await
 }
 
-/// Ends what is left of run `run`: every live process tagged with it and
-/// every process gate adopted, then reaps gate's zombie children. Call it
-/// once every process gate started for the run has been waited for.
+/// The processes below gate that descend from those of its children that
+/// `top` picks, those children included. As the child subreaper, gate
+/// adopts what a command leaves behind when the process it was started
+/// from ends, so everything gate's gates and services started, and what
+/// those started, is below it: nothing else on the machine is looked at.
+/// Without subreaper or children lists: every process.
+fn below_gate(top: impl Fn(i32) -> bool) -> Vec<Stat> {
+    let below = is_subreaper()
+        .then(|| procfs::subtrees(own_pid(), top))
+        .flatten();
+    below.unwrap_or_else(|| procfs::processes().unwrap_or_default())
+}
+
+/// Ends what is left of run `run`: every live process below gate tagged
+/// with it and every process gate adopted, then reaps gate's zombie
+/// children. Call it once every process gate started for the run has
+/// been waited for.
 pub async fn end_run(run: &str, grace: Duration, stop: &mut StopReceiver) -> Vec<Leftover> {
     let marks = [format!("{RUN_VARIABLE}={run}")];
     let gate = own_pid();
     let ended = end_all(
+        || below_gate(|_| true),
         |process| process.ppid == gate || carries(process.pid, &marks),
         grace,
         stop,
@@ -164,15 +211,17 @@ pub async fn end_run(run: &str, grace: Duration, stop: &mut StopReceiver) -> Vec
     ended
 }
 
-/// Ends every process `chosen` picks, in rounds, until a pass finds none.
+/// Ends every process `chosen` picks among those `candidates` lists, in
+/// rounds, until a pass finds none.
 async fn end_all(
+    candidates: impl Fn() -> Vec<Stat>,
     chosen: impl Fn(&Stat) -> bool,
     grace: Duration,
     stop: &mut StopReceiver,
 ) -> Vec<Leftover> {
     let mut ended: Vec<Leftover> = Vec::new();
     for _ in 0..ROUNDS {
-        let found = find(&chosen);
+        let found = find(candidates(), &chosen);
         if found.is_empty() {
             break;
         }
@@ -197,12 +246,11 @@ struct Target {
     child: bool,
 }
 
-/// The live processes `chosen` picks, except gate itself.
-fn find(chosen: &impl Fn(&Stat) -> bool) -> Vec<Target> {
+/// The live processes of `candidates` that `chosen` picks, except gate itself.
+fn find(candidates: Vec<Stat>, chosen: &impl Fn(&Stat) -> bool) -> Vec<Target> {
     let gate = own_pid();
     let picked = |process: &Stat| process.pid != gate && !process.zombie && chosen(process);
-    procfs::processes()
-        .unwrap_or_default()
+    candidates
         .into_iter()
         .filter(|process| picked(process))
         .filter_map(|process| {
@@ -274,8 +322,11 @@ fn ended(target: &Target) -> bool {
 /// Reaps every zombie child of gate (see the module's notes on reaping).
 fn reap_zombie_children() {
     let gate = own_pid();
-    let zombies = procfs::processes().unwrap_or_default().into_iter();
-    for zombie in zombies.filter(|p| p.ppid == gate && p.zombie) {
+    let children = match procfs::children(gate) {
+        Some(pids) => pids.into_iter().filter_map(procfs::stat).collect(),
+        None => procfs::processes().unwrap_or_default(),
+    };
+    for zombie in children.into_iter().filter(|p| p.ppid == gate && p.zombie) {
         reap(zombie.pid);
     }
 }

@@ -12,6 +12,7 @@ pub mod leftovers;
 pub mod output;
 pub mod process_group;
 mod procfs;
+mod queue;
 mod services;
 mod signals;
 pub mod stop;
@@ -28,6 +29,7 @@ use crate::plan::{Plan, Step};
 use crate::service::process::{self as service_process, ServiceContext};
 pub use attempt::{Attempt, AttemptContext, Limit, LineSink};
 use leftovers::{Leftover, Tag};
+use queue::Queue;
 use services::{Services, Use};
 use signals::Signals;
 use stop::Stop;
@@ -99,8 +101,12 @@ struct Dispatcher {
     shared: Arc<Shared>,
     stream: bool,
     states: Vec<State>,
+    /// The waiting gates there is something to decide about.
+    queue: Queue,
     results: Vec<Option<GateResult>>,
     services: Services,
+    /// Per service, how many of the gates that use it have not ended.
+    users_left: Vec<usize>,
     running: usize,
     /// The slots the running gates take, together.
     slots_taken: usize,
@@ -121,6 +127,8 @@ impl Dispatcher {
         let count = plan.steps.len();
         Dispatcher {
             services: Services::new(&plan.services),
+            users_left: plan.services.iter().map(|s| s.users.len()).collect(),
+            queue: Queue::new(&plan),
             shared: Arc::new(Shared {
                 plan,
                 resources,
@@ -146,8 +154,7 @@ impl Dispatcher {
         let mut signals = Signals::new();
         loop {
             self.start_ready(on_event);
-            let all_done = (0..self.states.len()).all(|gate| self.ended(gate));
-            if self.running == 0 && all_done && self.services.settled() {
+            if self.running == 0 && self.queue.all_ended() && self.services.settled() {
                 return self.end_run(&mut signals, on_event).await;
             }
             tokio::select! {
@@ -214,13 +221,13 @@ impl Dispatcher {
         while self.start_ready_pass(on_event) {}
     }
 
-    /// One pass over the waiting gates, in config order; true if a gate was settled.
+    /// One pass over the waiting gates, in config order; true if a gate was
+    /// settled. Those that can only wait are passed over without a look.
     fn start_ready_pass(&mut self, on_event: &mut dyn FnMut(&Event)) -> bool {
         let mut settled = false;
-        for index in 0..self.states.len() {
-            if self.states[index] != State::Waiting {
-                continue;
-            }
+        let mut from = 0;
+        while let Some(index) = self.next_waiting(from) {
+            from = index + 1;
             let result = if let Some(reason) = &self.cancel_reason {
                 GateResult::not_run(Status::Cancelled, Some(reason.clone()))
             } else {
@@ -242,6 +249,20 @@ impl Dispatcher {
         settled
     }
 
+    /// The first waiting gate from `from` on that a pass has to look at:
+    /// once the run is cancelled, every one.
+    fn next_waiting(&self, from: usize) -> Option<usize> {
+        match self.cancel_reason {
+            Some(_) => (from..self.states.len()).find(|&i| self.states[i] == State::Waiting),
+            None => self.queue.next(from, self.slot_free()),
+        }
+    }
+
+    /// True while the running gates leave a slot free.
+    fn slot_free(&self) -> bool {
+        self.slots_taken < self.shared.plan.concurrency
+    }
+
     /// Starts probe gate `index` once its services are ready and its slots
     /// are free: `None` when it started or must wait, else how it ends
     /// without running (a service failed, a captured value is wrong).
@@ -250,6 +271,10 @@ impl Dispatcher {
             return Some(*result);
         }
         if !self.has_slots(index) {
+            if self.shared.plan.steps[index].services.is_empty() {
+                // With no service to wait for, only slots are missing.
+                self.queue.queue(index);
+            }
             return None;
         }
         match self.planned(index) {
@@ -426,12 +451,13 @@ impl Dispatcher {
         tokio::spawn(task);
     }
 
-    /// Releases the services of gate `index` that no unfinished gate uses.
+    /// Releases the services of gate `index`, which has ended, that no
+    /// unfinished gate uses.
     fn release_services(&mut self, index: usize) {
         let steps = &self.shared.plan.steps;
         for &service in &steps[index].services {
-            let users = &self.services.planned(service).users;
-            if users.iter().all(|&user| self.ended(user)) {
+            self.users_left[service] -= 1;
+            if self.users_left[service] == 0 {
                 self.services.release(service);
             }
         }
@@ -439,6 +465,7 @@ impl Dispatcher {
 
     fn spawn(&mut self, index: usize, step: Arc<Step>) {
         self.states[index] = State::Running;
+        self.queue.started(index);
         self.running += 1;
         self.slots_taken += self.slots_of(index);
         if self.next == Some(index) {
@@ -485,6 +512,7 @@ impl Dispatcher {
         if self.next == Some(index) {
             self.next = None;
         }
+        self.queue.ended(index, result.status == Status::Passed);
         self.release_services(index);
         on_event(&Event::GateFinished {
             index,

@@ -46,6 +46,43 @@ pub fn processes() -> Option<Vec<Stat>> {
     Some(listed)
 }
 
+/// The children of process `pid`, from each of its threads' `children`
+/// list; `None` when the kernel keeps no such lists (or `pid` is gone).
+pub fn children(pid: i32) -> Option<Vec<i32>> {
+    let mut children = Vec::new();
+    for task in std::fs::read_dir(path(pid, "task")).ok()?.flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).ok()?;
+        children.extend(
+            list.split_whitespace()
+                .filter_map(|pid| pid.parse::<i32>().ok()),
+        );
+    }
+    Some(children)
+}
+
+/// The processes below `pid` that descend from those of its children
+/// `top` picks, those children included; `None` when the kernel keeps no
+/// children lists. Each process is listed once, even if a pid is reused
+/// while the tree is walked.
+pub fn subtrees(pid: i32, top: impl Fn(i32) -> bool) -> Option<Vec<Stat>> {
+    let mut pending: Vec<i32> = children(pid)?
+        .into_iter()
+        .filter(|&child| top(child))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut found = Vec::new();
+    while let Some(current) = pending.pop() {
+        if !seen.insert(current) {
+            continue;
+        }
+        if let Some(stat) = stat(current) {
+            found.push(stat);
+            pending.extend(children(current).unwrap_or_default());
+        }
+    }
+    Some(found)
+}
+
 /// The state of process `pid`, if it exists.
 pub fn stat(pid: i32) -> Option<Stat> {
     Stat::parse(&std::fs::read_to_string(path(pid, "stat")).ok()?)

@@ -692,10 +692,10 @@ fn probe(line: &str, variables: &mut Vec<String>) -> Option<Probe> {
 /// is loaded (its URL, method, header names and values): one that does not
 /// stays the curl command it was read from.
 fn loads(probe: &Probe) -> bool {
-    let source = Source {
-        path: PathBuf::from(config::FILE_NAME),
-        text: format!("[gates.probe]\nhttp = {}\n", http(probe)),
-    };
+    let source = Source::new(
+        PathBuf::from(config::FILE_NAME),
+        format!("[gates.probe]\nhttp = {}\n", http(probe)),
+    );
     config::parse(source).is_ok()
 }
 
@@ -1199,10 +1199,7 @@ mod tests {
         let text = render(&gates, "check\nlist\u{7f}.md");
         assert!(text.contains("#   docker p\\u{1}ll app\n"), "{text}");
         assert!(text.contains("--from check\\nlist\\u{7f}.md`"), "{text}");
-        let source = crate::config::Source {
-            path: "gates.toml".into(),
-            text,
-        };
+        let source = crate::config::Source::new("gates.toml".into(), text);
         assert!(crate::config::parse(source).is_ok());
     }
 

@@ -14,7 +14,8 @@ mod select;
 mod later;
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -164,17 +165,35 @@ impl Plan {
     }
 
     /// Step indices in an order that runs every gate after what it waits
-    /// for (config order where that leaves a choice).
+    /// for (config order where that leaves a choice): of the gates whose
+    /// waits are over, always the first in config order.
     pub fn order(&self) -> Vec<usize> {
-        let mut done = vec![false; self.steps.len()];
-        let mut order = Vec::with_capacity(self.steps.len());
-        while order.len() < self.steps.len() {
-            let next = (0..self.steps.len())
-                .find(|&i| !done[i] && self.waits_for(i).iter().all(|&n| done[n]))
-                .expect("config validation rules out cycles");
-            done[next] = true;
+        let count = self.steps.len();
+        let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); count];
+        let mut waiting: Vec<usize> = (0..count)
+            .map(|step| {
+                let waits_for = self.waits_for(step);
+                for &gate in &waits_for {
+                    unblocks[gate].push(step);
+                }
+                waits_for.len()
+            })
+            .collect();
+        let mut ready: BinaryHeap<Reverse<usize>> = (0..count)
+            .filter(|&step| waiting[step] == 0)
+            .map(Reverse)
+            .collect();
+        let mut order = Vec::with_capacity(count);
+        while let Some(Reverse(next)) = ready.pop() {
             order.push(next);
+            for &step in &unblocks[next] {
+                waiting[step] -= 1;
+                if waiting[step] == 0 {
+                    ready.push(Reverse(step));
+                }
+            }
         }
+        assert_eq!(order.len(), count, "config validation rules out cycles");
         order
     }
 }
@@ -194,6 +213,7 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
     let workdir = WorkDir::of(config, global_env, environment)?;
     let upstream = later::Upstream::of(config);
     let services = plan_services(config, &selected, (&global, environment), &workdir)?;
+    let mut services_of = services_of(selected.len(), &services);
     let steps = selected
         .iter()
         .enumerate()
@@ -206,7 +226,7 @@ pub fn build(config: &Config, options: &Options, environment: &Environment) -> R
                 workdir: &workdir,
                 environment,
                 later: &upstream.captures(index),
-                services: services_of(position, &services),
+                services: std::mem::take(&mut services_of[position]),
             };
             context.step(gate, &settings, options).map(Arc::new)
         })
@@ -257,19 +277,10 @@ fn plan_services(
 ) -> Result<Vec<Arc<PlannedService>>, Error> {
     let global_env = global.vars.as_slice();
     let source = &config.source;
-    let users_of = |id: &str| -> Vec<usize> {
-        (0..selected.len())
-            .filter(|&step| {
-                config.gates[selected[step]]
-                    .services
-                    .iter()
-                    .any(|s| s == id)
-            })
-            .collect()
-    };
+    let mut users_of = users_of_services(config, selected);
     let mut planned = Vec::new();
-    for service in &config.services {
-        let users = users_of(&service.id);
+    for (service, users) in config.services.iter().zip(&mut users_of) {
+        let users = std::mem::take(users);
         if users.is_empty() {
             continue;
         }
@@ -297,11 +308,33 @@ fn plan_services(
     Ok(planned)
 }
 
-/// Indices into `services` of those step `position` uses.
-fn services_of(position: usize, services: &[Arc<PlannedService>]) -> Vec<usize> {
-    (0..services.len())
-        .filter(|&s| services[s].users.contains(&position))
-        .collect()
+/// Per service of `config`, the positions in `selected` of the gates that use it.
+fn users_of_services(config: &Config, selected: &[usize]) -> Vec<Vec<usize>> {
+    let mut users = vec![Vec::new(); config.services.len()];
+    for (position, &gate) in selected.iter().enumerate() {
+        let mut used: Vec<usize> = config.gates[gate]
+            .services
+            .iter()
+            .filter_map(|id| config.service_index_of(id))
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        for service in used {
+            users[service].push(position);
+        }
+    }
+    users
+}
+
+/// Per step of `count`, the indices into `services` of those it uses.
+fn services_of(count: usize, services: &[Arc<PlannedService>]) -> Vec<Vec<usize>> {
+    let mut used = vec![Vec::new(); count];
+    for (index, service) in services.iter().enumerate() {
+        for &user in &service.users {
+            used[user].push(index);
+        }
+    }
+    used
 }
 
 /// A redactor for errors found while planning, before the plan's own

@@ -2,7 +2,7 @@
 //! transitive needs of what is left. `after` brings nothing in: it only
 //! orders gates that are selected anyway.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use crate::config::{Config, Profile, suggest};
 use crate::error::Error;
@@ -39,8 +39,9 @@ impl Selection {
             Some(p) => (p.tags.as_slice(), p.skip_tags.as_slice()),
             None => (&[][..], &[][..]),
         };
+        let ids: HashSet<&str> = self.ids.iter().map(String::as_str).collect();
         let chosen = config.gates.iter().enumerate().filter(|(_, gate)| {
-            (self.ids.is_empty() || self.ids.contains(&gate.id))
+            (ids.is_empty() || ids.contains(gate.id.as_str()))
                 && matches_any(&self.tags, &gate.tags)
                 && matches_any(profile_tags, &gate.tags)
                 && (self.sections.is_empty()
@@ -57,7 +58,10 @@ impl Selection {
 
     /// Every id, tag and section named on the command line must exist.
     fn check_names(&self, config: &Config) -> Result<(), Error> {
-        let ids: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
+        if let Some(id) = self.ids.iter().find(|id| config.index_of(id).is_none()) {
+            let ids = config.gates.iter().map(|g| g.id.as_str());
+            return Err(unknown("gate", id, ids));
+        }
         let tags: BTreeSet<&str> = config
             .gates
             .iter()
@@ -68,43 +72,40 @@ impl Selection {
             .iter()
             .filter_map(|g| g.section.as_deref())
             .collect();
-        expect_known("gate", &self.ids, &ids)?;
-        let tags: Vec<&str> = tags.into_iter().collect();
         expect_known("tag", &self.tags, &tags)?;
         expect_known("tag", &self.skip_tags, &tags)?;
-        expect_known(
-            "section",
-            &self.sections,
-            &sections.into_iter().collect::<Vec<_>>(),
-        )
+        expect_known("section", &self.sections, &sections)
     }
 }
 
 /// Checks that every id in `acks` names a manual gate of the config;
 /// `given` says where they were given (`--ack`, `gate ack`).
 pub fn check_acks(config: &Config, acks: &[String], given: &str) -> Result<(), Error> {
-    let manual: Vec<&str> = config
-        .gates
-        .iter()
-        .filter(|g| g.is_manual())
-        .map(|g| g.id.as_str())
-        .collect();
     for ack in acks {
-        if config.gates.iter().any(|g| &g.id == ack && !g.is_manual()) {
-            return Err(Error::usage(
-                format!("{given} `{ack}`: gate `{ack}` is not a manual gate"),
-                None,
-            ));
-        }
-        if !manual.contains(&ack.as_str()) {
-            return Err(unknown("manual gate", ack, manual.iter().copied()));
+        match config
+            .index_of(ack)
+            .map(|index| config.gates[index].is_manual())
+        {
+            Some(true) => {}
+            Some(false) => {
+                return Err(Error::usage(
+                    format!("{given} `{ack}`: gate `{ack}` is not a manual gate"),
+                    None,
+                ));
+            }
+            None => {
+                let manual = config.gates.iter().filter(|g| g.is_manual());
+                return Err(unknown("manual gate", ack, manual.map(|g| g.id.as_str())));
+            }
         }
     }
     Ok(())
 }
 
-fn expect_known(what: &str, asked: &[String], known: &[&str]) -> Result<(), Error> {
-    match asked.iter().find(|name| !known.contains(&name.as_str())) {
+/// Every one of `asked` must be `known`; else an error naming the first
+/// that is not, with the closest known `what`.
+fn expect_known(what: &str, asked: &[String], known: &BTreeSet<&str>) -> Result<(), Error> {
+    match asked.iter().find(|name| !known.contains(name.as_str())) {
         Some(name) => Err(unknown(what, name, known.iter().copied())),
         None => Ok(()),
     }

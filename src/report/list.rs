@@ -1,6 +1,8 @@
 //! `gate list` and `gate run --dry-run`: the checklist and the plan, without
 //! running anything.
 
+use std::collections::HashMap;
+
 use colored::Colorize;
 use serde::Serialize;
 
@@ -58,25 +60,29 @@ pub fn human(gates: &[&Gate], services: &[Service]) -> String {
             ));
         }
     }
+    let users = users(gates);
     let used: Vec<(&str, String)> = services
         .iter()
-        .filter_map(|service| {
-            let users = users(gates.iter().copied(), &service.id);
-            (!users.is_empty()).then(|| (service.id.as_str(), format!("`{}`", service.run)))
-        })
+        .filter(|service| users.contains_key(service.id.as_str()))
+        .map(|service| (service.id.as_str(), format!("`{}`", service.run)))
         .collect();
-    text.push_str(&services_block(&used, |id| {
-        users(gates.iter().copied(), id)
-    }));
+    text.push_str(&services_block(&used, |id| users[id].clone()));
     text
 }
 
-/// The ids of the `gates` that use service `id`.
-fn users<'g>(gates: impl Iterator<Item = &'g Gate>, id: &str) -> Vec<&'g str> {
-    gates
-        .filter(|gate| gate.services.iter().any(|s| s == id))
-        .map(|gate| gate.id.as_str())
-        .collect()
+/// The ids of the `gates` that use each service, by service id; services
+/// no gate uses are left out.
+fn users<'g>(gates: &[&'g Gate]) -> HashMap<&'g str, Vec<&'g str>> {
+    let mut users: HashMap<&str, Vec<&str>> = HashMap::new();
+    for gate in gates {
+        let mut used: Vec<&str> = gate.services.iter().map(String::as_str).collect();
+        used.sort_unstable();
+        used.dedup();
+        for service in used {
+            users.entry(service).or_default().push(gate.id.as_str());
+        }
+    }
+    users
 }
 
 /// `Services` and a line per service: its id, what it runs, who uses it.

@@ -13,6 +13,8 @@ mod style;
 
 use std::io::Write;
 
+use indexmap::IndexMap;
+
 use crate::error::{EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS};
 pub use model::{GateInfo, GateRecord, Outcome, Report};
 
@@ -31,16 +33,13 @@ pub fn by_section<'a, T>(
     items: Vec<T>,
     section: impl Fn(&T) -> Option<&'a str>,
 ) -> Vec<(Option<&'a str>, Vec<T>)> {
-    let mut groups: Vec<(Option<&'a str>, Vec<T>)> = vec![(None, Vec::new())];
+    let mut groups: IndexMap<Option<&'a str>, Vec<T>> = IndexMap::new();
+    groups.insert(None, Vec::new());
     for item in items {
-        let name = section(&item);
-        match groups.iter_mut().find(|(s, _)| *s == name) {
-            Some((_, members)) => members.push(item),
-            None => groups.push((name, vec![item])),
-        }
+        groups.entry(section(&item)).or_default().push(item);
     }
-    groups.retain(|(_, members)| !members.is_empty());
-    groups
+    groups.retain(|_, members| !members.is_empty());
+    groups.into_iter().collect()
 }
 
 /// Writes `text` to stdout. A closed stdout (`gate list | head -1`) is not an
@@ -50,4 +49,33 @@ pub fn print(text: &str) {
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::by_section;
+
+    #[test]
+    fn by_section_puts_gates_without_one_first_then_sections_as_they_appear() {
+        let items = [
+            ("a", Some("x")),
+            ("b", None),
+            ("c", Some("y")),
+            ("d", Some("x")),
+        ];
+        let groups = by_section(items.to_vec(), |(_, section)| *section);
+        let names: Vec<(Option<&str>, Vec<&str>)> = groups
+            .into_iter()
+            .map(|(section, items)| (section, items.iter().map(|(id, _)| *id).collect()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (None, vec!["b"]),
+                (Some("x"), vec!["a", "d"]),
+                (Some("y"), vec!["c"])
+            ]
+        );
+        assert!(by_section(Vec::<&str>::new(), |_| None).is_empty());
+    }
 }

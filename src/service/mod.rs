@@ -15,6 +15,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::config::values::Ids;
 use crate::config::{
     Diagnostic, EnvVar, RawEnv, Source, Span, SpannedString, Template, Timeout, schema, template,
     values,
@@ -135,7 +136,7 @@ pub struct PlannedService {
 pub fn load_all<'a>(
     source: &Source,
     raw: impl IntoIterator<Item = (&'a SpannedString, &'a Raw)>,
-    gate_ids: &[&str],
+    gate_ids: &Ids,
 ) -> Result<Vec<Service>, Diagnostic> {
     raw.into_iter()
         .map(|(id, raw)| raw.load(source, id, gate_ids))
@@ -147,7 +148,7 @@ impl Raw {
         &self,
         source: &Source,
         id: &SpannedString,
-        gate_ids: &[&str],
+        gate_ids: &Ids,
     ) -> Result<Service, Diagnostic> {
         let owner = format!("service `{}`", id.get_ref());
         let ready = self
@@ -172,7 +173,10 @@ impl Raw {
             needs: self
                 .needs
                 .iter()
-                .map(|need| values::reference(source, (&owner, "needs"), ("gate", need), gate_ids))
+                .map(|need| {
+                    values::reference(source, (&owner, "needs"), ("gate", need), gate_ids)?;
+                    Ok(need.get_ref().clone())
+                })
                 .collect::<Result<_, _>>()?,
             ready,
             ready_timeout: match &self.ready_timeout {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::Test;
 use crate::harness::{assert_ended, assert_passed, check_fails, reason, run_json};
 use crate::servers::http::{ClosedPort, HttpServer, Latch, Response};
-use crate::servers::tls::{Cert, TlsServer};
+use crate::servers::tls::{Ca, Cert, TlsServer};
 use crate::tls::ca_as_server_certificate;
 
 /// A config with one gate `id` probing `url`, plus `extra` lines in its
@@ -1104,6 +1104,42 @@ fn a_server_that_closes_the_connection_without_answering_is_an_error() {
         "reason: {reason}"
     );
     assert!(!reason.contains('\n'), "reason: {reason}");
+}
+
+// --- https ------------------------------------------------------------------------
+
+#[test]
+fn https_with_a_self_signed_certificate_is_an_error_unless_insecure() {
+    let server = TlsServer::https(&Cert::self_signed(90));
+    let gate = |extra: &str| {
+        format!(
+            "[gates.api]\nhttp = {{ url = \"{}\"{extra} }}\n",
+            server.url()
+        )
+    };
+    let run = run_json(&gate(""), 1);
+    let api = run.gate("api");
+    assert_eq!(api["status"], "error", "{api}");
+    assert!(reason(&api).contains("certificate"), "{api}");
+    assert_passed(&run_json(&gate(", insecure = true"), 0).gate("api"));
+}
+
+#[test]
+fn https_verifies_against_a_trusted_authority() {
+    let ca = Ca::new();
+    let server = TlsServer::https(&ca.issue(&["127.0.0.1"], 90));
+    let test = Test::new().file("ca.pem", ca.pem());
+    let store = test.path().join("ca.pem").display().to_string();
+    let run = test
+        .env("SSL_CERT_FILE", &store)
+        .config(&format!(
+            "[gates.api]\nhttp = {{ url = \"{}\" }}\n",
+            server.url()
+        ))
+        .args(&["run", "--format", "json"])
+        .run()
+        .code(0);
+    assert_passed(&run.gate("api"));
 }
 
 // --- interpolation ----------------------------------------------------------------

@@ -22,6 +22,7 @@ mod notify;
 mod processes;
 mod report_files;
 mod reports;
+mod scale;
 mod schema;
 mod screens;
 mod secrets;

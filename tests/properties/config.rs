@@ -7,10 +7,7 @@ use gate::config::{self, Diagnostic, Error, Source};
 
 /// Loads `text` as gates.toml and renders its error, if any.
 pub fn check(text: &str) {
-    let source = Source {
-        path: PathBuf::from("gates.toml"),
-        text: text.to_owned(),
-    };
+    let source = Source::new(PathBuf::from("gates.toml"), text.to_owned());
     match config::parse(source) {
         Ok(_) => {}
         Err(Error::Invalid(diagnostic)) => check_diagnostic(text, &diagnostic),

@@ -16,10 +16,7 @@ pub fn check(markdown: &str) {
     if items.is_empty() {
         return;
     }
-    let source = Source {
-        path: PathBuf::from("gates.toml"),
-        text: text.clone(),
-    };
+    let source = Source::new(PathBuf::from("gates.toml"), text.clone());
     let config = config::parse(source).unwrap_or_else(|error| {
         panic!("the gates.toml written from {markdown:?} does not load:\n{error}\n{text}")
     });

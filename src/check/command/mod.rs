@@ -340,19 +340,21 @@ async fn read_output(
     let mut watch = expect.watch();
     let mut tail = Tail::new(lines);
     let mut splitter = LineSplitter::default();
-    let mut buffer = vec![0u8; 64 * 1024];
+    // Read into spare capacity: no 64 KiB to zero for a gate that prints a line.
+    let mut buffer = Vec::with_capacity(64 * 1024);
     let mut stopped = false;
     loop {
+        buffer.clear();
         let read = tokio::select! {
             biased;
             _ = &mut stop => {
                 stopped = true;
                 break;
             }
-            result = reader.read(&mut buffer) => result,
+            result = reader.read_buf(&mut buffer) => result,
         };
-        let Ok(read @ 1..) = read else { break };
-        let chunk = &buffer[..read];
+        let Ok(1..) = read else { break };
+        let chunk = buffer.as_slice();
         tail.push(chunk);
         watch.push(chunk, &expect);
         if let Some(stream) = &stream {

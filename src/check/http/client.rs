@@ -6,8 +6,10 @@ use std::error::Error as _;
 use std::sync::OnceLock;
 
 use reqwest::{Client, Url};
+use rustls::ClientConfig;
 
 use crate::check::net::{rustls_cause, unresolved};
+use crate::check::tls;
 use crate::config::Parse;
 use crate::words;
 
@@ -111,9 +113,12 @@ fn builder(follow_redirects: bool, insecure: bool) -> reqwest::ClientBuilder {
         true => reqwest::redirect::Policy::limited(MAX_REDIRECTS),
         false => reqwest::redirect::Policy::none(),
     };
+    // The TLS gates' config: the roots are read at the first https
+    // connection, not when the client is made.
+    let tls = ClientConfig::clone(&tls::client_config(insecure));
     Client::builder()
         .redirect(redirects)
-        .danger_accept_invalid_certs(insecure)
+        .use_preconfigured_tls(tls)
         .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
 }
 

@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, ring};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -11,37 +12,27 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 
 /// A client config that verifies against the bundled and system roots, or
 /// (insecure) accepts any certificate so its expiry can still be read.
+/// The roots are read when the first certificate is verified: a run that
+/// makes no TLS connection reads no certificate store.
 pub fn client_config(insecure: bool) -> Arc<ClientConfig> {
     static VERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     static INSECURE: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    let provider = || Arc::new(ring::default_provider());
-    let builder = || {
-        ClientConfig::builder_with_provider(provider())
+    let config = match insecure {
+        false => &VERIFIED,
+        true => &INSECURE,
+    };
+    let made = config.get_or_init(|| {
+        let provider = Arc::new(ring::default_provider());
+        let verifier = Arc::new(Verifier::new(Arc::clone(&provider), insecure));
+        let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("ring supports the default protocol versions")
-    };
-    match insecure {
-        false => VERIFIED
-            .get_or_init(|| {
-                Arc::new(
-                    builder()
-                        .with_root_certificates(roots())
-                        .with_no_client_auth(),
-                )
-            })
-            .clone(),
-        true => INSECURE
-            .get_or_init(|| {
-                let verifier = Arc::new(AcceptAny(provider()));
-                Arc::new(
-                    builder()
-                        .dangerous()
-                        .with_custom_certificate_verifier(verifier)
-                        .with_no_client_auth(),
-                )
-            })
-            .clone(),
-    }
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        Arc::new(config)
+    });
+    Arc::clone(made)
 }
 
 /// Mozilla's roots, and the system's where it has any.
@@ -55,21 +46,60 @@ fn roots() -> RootCertStore {
     roots
 }
 
-/// `insecure = true`: any certificate is accepted (its signatures on the
-/// handshake are still checked).
-#[derive(Debug)]
-struct AcceptAny(Arc<CryptoProvider>);
+/// What a verifier made from the roots became.
+type Verified = Result<Arc<WebPkiServerVerifier>, rustls::Error>;
 
-impl ServerCertVerifier for AcceptAny {
+/// Judges the server's certificate against the roots, made into webpki's
+/// verifier on first use; or, `insecure`, accepts any certificate. The
+/// signatures on the handshake are checked either way.
+#[derive(Debug)]
+struct Verifier {
+    provider: Arc<CryptoProvider>,
+    /// `None`: any certificate is accepted.
+    roots: Option<OnceLock<Verified>>,
+}
+
+impl Verifier {
+    fn new(provider: Arc<CryptoProvider>, insecure: bool) -> Verifier {
+        Verifier {
+            provider,
+            roots: (!insecure).then(OnceLock::new),
+        }
+    }
+
+    /// Webpki's verifier over the roots, made on first use; `None` when
+    /// any certificate is accepted.
+    fn webpki(&self) -> Option<Verified> {
+        let roots = self.roots.as_ref()?;
+        let made = roots.get_or_init(|| {
+            let roots = Arc::new(self::roots());
+            WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
+                .build()
+                .map_err(|error| rustls::Error::General(format!("no certificate roots: {error}")))
+        });
+        Some(made.clone())
+    }
+}
+
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        match self.webpki() {
+            None => Ok(ServerCertVerified::assertion()),
+            Some(webpki) => webpki?.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ),
+        }
     }
 
     fn verify_tls12_signature(
@@ -82,7 +112,7 @@ impl ServerCertVerifier for AcceptAny {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -96,11 +126,13 @@ impl ServerCertVerifier for AcceptAny {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

@@ -177,11 +177,27 @@ pub struct TlsServer {
 
 impl TlsServer {
     pub fn start(cert: &Cert) -> TlsServer {
+        TlsServer::serving(cert, handshake)
+    }
+
+    /// An HTTPS server: on every connection, after the handshake with its
+    /// certificate, it answers one request with `200 ok` and closes it.
+    pub fn https(cert: &Cert) -> TlsServer {
+        TlsServer::serving(cert, answer_ok)
+    }
+
+    /// A server that serves each connection with `cert` as `serve` does.
+    fn serving(cert: &Cert, serve: fn(&Arc<ServerConfig>, TcpStream)) -> TlsServer {
         let config = cert.server_config();
-        let handler: Handler = Arc::new(move |stream| handshake(&config, stream));
+        let handler: Handler = Arc::new(move |stream| serve(&config, stream));
         TlsServer {
             listener: Listener::start(handler),
         }
+    }
+
+    /// `https://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}/", self.port())
     }
 
     pub fn port(&self) -> u16 {
@@ -207,6 +223,27 @@ fn handshake(config: &Arc<ServerConfig>, mut stream: TcpStream) {
     connection.send_close_notify();
     let _ = connection.complete_io(&mut stream);
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+fn answer_ok(config: &Arc<ServerConfig>, stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(connection) = rustls::ServerConnection::new(Arc::clone(config)) else {
+        return;
+    };
+    let mut tls = rustls::StreamOwned::new(connection, stream);
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tls.read(&mut buffer) {
+            Ok(read @ 1..) => request.extend_from_slice(&buffer[..read]),
+            _ => return,
+        }
+    }
+    let response = "HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nok\n";
+    let _ = tls.write_all(response.as_bytes());
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+    let _ = tls.sock.shutdown(Shutdown::Both);
 }
 
 /// A TCP server that is not a TLS server: it answers every connection with
