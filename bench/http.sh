@@ -5,6 +5,7 @@
 #     curl   curl --parallel --parallel-max 32 --fail -K urls.cfg
 #     hurl   hurl --test --jobs 32 over 1,000 .hurl files (one request each)
 #     gate   gate run -j 32 -q over 1,000 gates `http = { url = ... }`
+#     oha    oha -n 1000 -c 32 on one URL (a load generator, for reference)
 #   hyperfine median of each, ratio to curl, PASS/FAIL for gate's targets.
 #
 # Usage: bash bench/http.sh
@@ -13,7 +14,7 @@
 #   GATE=target/release/gate   gate binary, relative to the repo root (skipped if
 #                              absent or without HTTP gates)
 #   RUNS=10 WARMUP=2           hyperfine runs
-#   HURL=..., CURL=..., NGINX=...   override where the tools are found
+#   HURL=..., CURL=..., NGINX=..., OHA=...   override where the tools are found
 #   BENCH_STRICT=1             exit 1 when gate misses a target
 #
 # Never touches the network beyond 127.0.0.1: install the tools first with
@@ -125,6 +126,14 @@ find_tools() {
         say "hurl not found: skipping it (install: bash bench/setup.sh, which builds hurl 8.0.1 into bench/.tools/hurl)"
         HURL=""
     }
+    if [[ -z ${OHA:-} ]]; then
+        OHA=$TOOLS/oha/bin/oha
+        [[ -x $OHA ]] || OHA=$(command -v oha || true)
+    fi
+    [[ -n $OHA && -x $OHA ]] || {
+        say "oha not found: skipping it (install: bash bench/setup.sh, which builds oha into bench/.tools/oha)"
+        OHA=""
+    }
 
     find_gate
 }
@@ -149,6 +158,7 @@ print_versions() {
     say "nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //') ($NGINX)"
     say "curl: $("$CURL" --version | head -n 1 | cut -d' ' -f1-3) ($CURL)"
     [[ -z $HURL ]] || say "hurl: $("$HURL" --version | head -n 1 | cut -d' ' -f1-2) ($HURL)"
+    [[ -z $OHA ]] || say "oha: $("$OHA" --version) ($OHA)"
     [[ -z $GATE ]] || say "gate: $("$GATE" --version 2>&1 | head -n 1) ($GATE)"
 }
 
@@ -211,7 +221,7 @@ sanity_run() { # tool cmd...
 
 # --------------------------------------------------------------- benchmark
 
-CURL_CMD=() HURL_CMD=() GATE_CMD=()
+CURL_CMD=() HURL_CMD=() GATE_CMD=() OHA_CMD=()
 
 benchmark() {
     local dir=$WORK/inputs
@@ -224,18 +234,22 @@ benchmark() {
     CURL_CMD=("$CURL" --parallel --parallel-max "$J" --fail -sS -K urls.cfg)
     [[ -z $HURL ]] || HURL_CMD=("$HURL" --test --jobs "$J" --no-color hurl)
     [[ -z $GATE ]] || GATE_CMD=("$GATE" run -j "$J" -c gates.toml -q)
+    # One runtime thread, as gate has; oha sends the same URL N_REQ times.
+    [[ -z $OHA ]] || OHA_CMD=("$OHA" -n "$N_REQ" -c "$J" --worker-threads 1 --no-tui "$(url 1)")
 
     say ""
     say "sanity runs (untimed)"
     sanity_curl || { record curl failed "" "" "" "" "sanity run failed"; CURL_CMD=(); }
     if [[ -n $HURL ]]; then sanity_run hurl "${HURL_CMD[@]}" || { record hurl failed "" "" "" "" "sanity run failed"; HURL_CMD=(); }; fi
     if [[ -n $GATE ]]; then sanity_run gate "${GATE_CMD[@]}" || { record gate failed "" "" "" "" "sanity run failed"; GATE_CMD=(); }; fi
+    if [[ -n $OHA ]]; then sanity_run oha "${OHA_CMD[@]}" || { record oha failed "" "" "" "" "sanity run failed"; OHA_CMD=(); }; fi
 
     say ""
     say "$N_REQ x GET http://$HOST:$PORT/gN at concurrency $J (hyperfine -N --warmup $WARMUP --runs $RUNS)"
     ((${#CURL_CMD[@]} == 0)) || time_cmd curl "${CURL_CMD[@]}"
     ((${#HURL_CMD[@]} == 0)) || time_cmd hurl "${HURL_CMD[@]}"
     ((${#GATE_CMD[@]} == 0)) || time_cmd gate "${GATE_CMD[@]}"
+    ((${#OHA_CMD[@]} == 0)) || time_cmd oha "${OHA_CMD[@]}"
     cd "$ROOT"
 }
 
@@ -251,7 +265,7 @@ res = {r[0]: r for r in rows}
 curl = res.get("curl")
 base = float(curl[1]) if curl and curl[1] not in ("", "failed") else None
 print(f"{'tool':<6} {'median':>9} {'min':>9} {'max':>9} {'vs curl':>8} {'nginx CPU/run':>14}  note")
-for t in ("curl", "hurl", "gate"):
+for t in ("curl", "hurl", "gate", "oha"):
     if t not in res:
         print(f"{t:<6} {'skipped':>9}")
         continue

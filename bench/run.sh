@@ -40,10 +40,10 @@ OUT_LINE=01234567890123456789012345678901234567890123456789012345678901234567890
 OUT_CMD="yes $OUT_LINE | head -c $OUT_BYTES"
 
 # Targets for gate.
-TARGET_TRUE_RATIO=1.2   # (a) gate median <= 1.2 x make median
-TARGET_SLEEP_MS=20      # (b) gate ends at most 20 ms after the ideal
+TARGET_TRUE_RATIO=1.0   # (a) gate median <= make median
+TARGET_SLEEP_MS=17      # (b) gate ends at most 17 ms after the ideal
 TARGET_RSS_KIB=10240    # (c) gate peak RSS under 10 MiB
-TARGET_VERSION_MS=3     # (d) gate --version under 3 ms
+TARGET_VERSION_MS=2     # (d) gate --version under 2 ms
 
 # lefthook: print nothing (its report would otherwise be part of the measurement).
 export LEFTHOOK_OUTPUT=false
@@ -353,12 +353,12 @@ def get(s, t):
     return (None if m in ("", "failed") else float(m)), (int(k) if k else None), n
 g, _, n = get("true", "gate"); mk, _, _ = get("true", "make")
 if g is not None and mk is not None:
-    check("(a) 500 x true within 1.2x make", g <= ratio * mk, f"{g:.3f} s vs make {mk:.3f} s = {g / mk:.2f}x {n}".strip())
+    check(f"(a) 500 x true within {ratio}x make", g <= ratio * mk, f"{g:.3f} s vs make {mk:.3f} s = {g / mk:.2f}x {n}".strip())
 elif ("true", "gate") in res:
-    check("(a) 500 x true within 1.2x make", False, "gate or make did not run")
+    check(f"(a) 500 x true within {ratio}x make", False, "gate or make did not run")
 g, _, n = get("sleep", "gate")
 if ("sleep", "gate") in res:
-    check("(b) 16 x sleep 0.5 <= 20 ms after ideal", g is not None and (g - ideal) * 1000 <= sleep_ms,
+    check(f"(b) 16 x sleep 0.5 <= {sleep_ms:.0f} ms after ideal", g is not None and (g - ideal) * 1000 <= sleep_ms,
           f"+{(g - ideal) * 1000:.1f} ms {n}".strip() if g is not None else "failed")
 _, k, note = get("output", "gate")
 if ("output", "gate") in res:
@@ -366,7 +366,7 @@ if ("output", "gate") in res:
           f"{k / 1024:.1f} MiB {note}".strip() if k is not None else "failed")
 g, _, n = get("version", "gate")
 if ("version", "gate") in res:
-    check("(d) --version under 3 ms", g is not None and g * 1000 < version_ms,
+    check(f"(d) --version under {version_ms:.0f} ms", g is not None and g * 1000 < version_ms,
           f"{g * 1000:.2f} ms {n}".strip() if g is not None else "failed")
 sys.exit(1 if missed else 0)
 PY
