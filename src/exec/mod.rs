@@ -303,7 +303,10 @@ impl Dispatcher {
         }
         let fits = self.slots_taken + self.slots_of(index) <= self.shared.plan.concurrency;
         if !fits {
-            self.next = Some(index);
+            // A pass skips the gates queued for slots while none is free:
+            // the first of them in config order is next, if before this one.
+            let first_queued = self.queue.first_queued().filter(|&queued| queued < index);
+            self.next = Some(first_queued.unwrap_or(index));
         }
         fits
     }

@@ -72,6 +72,11 @@ impl Queue {
         due.into_iter().chain(queued).min().copied()
     }
 
+    /// The first gate, in plan order, that waits for a slot alone.
+    pub fn first_queued(&self) -> Option<usize> {
+        self.queued.first().copied()
+    }
+
     /// Gate `index` waits for a slot alone from now on.
     pub fn queue(&mut self, index: usize) {
         if self.due.remove(&index) {
