@@ -447,7 +447,7 @@ async fn server_address(server: &Server, limit: Limit) -> Result<IpAddr, String>
             .ok_or_else(|| format!("cannot resolve DNS server {host}")),
         Some(Err(e)) => Err(format!(
             "cannot resolve DNS server {host}: {}",
-            net::unresolved(&e).unwrap_or_else(|| words::io(&e))
+            net::io_reason(&e)
         )),
         None => Err(format!(
             "cannot resolve DNS server {host} {}",

@@ -76,6 +76,12 @@ pub fn connect_reason(error: &io::Error, host: &str, address: &str) -> String {
     }
 }
 
+/// Why `error` happened, in words: the resolver's when the host name did
+/// not resolve.
+pub fn io_reason(error: &io::Error) -> String {
+    unresolved(error).unwrap_or_else(|| words::io(error))
+}
+
 /// Why the host name did not resolve, in the resolver's words, when that
 /// is why `error` happened.
 pub fn unresolved(error: &io::Error) -> Option<String> {

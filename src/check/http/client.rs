@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use reqwest::{Client, Url};
 use rustls::ClientConfig;
 
-use crate::check::net::{rustls_cause, unresolved};
+use crate::check::net::{io_reason, rustls_cause};
 use crate::check::tls;
 use crate::config::Parse;
 use crate::words;
@@ -178,7 +178,7 @@ impl NoResponse {
 /// connection reset, a name that does not resolve) or the library's.
 fn cause_words(cause: &(dyn std::error::Error + 'static)) -> String {
     match cause.downcast_ref::<std::io::Error>() {
-        Some(io) => unresolved(io).unwrap_or_else(|| words::io(io)),
+        Some(io) => io_reason(io),
         None => words::fragment(&cause.to_string()),
     }
 }
