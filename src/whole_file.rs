@@ -15,9 +15,6 @@ use tempfile::{Builder, NamedTempFile};
 /// new file, and `path` is not a directory. A run checks its report paths
 /// with it before any gate starts.
 pub fn check_writable(path: &Path) -> io::Result<()> {
-    if path.is_dir() {
-        return Err(io::ErrorKind::IsADirectory.into());
-    }
     temporary_beside(path).map(drop)
 }
 
@@ -25,9 +22,6 @@ pub fn check_writable(path: &Path) -> io::Result<()> {
 /// then renamed over it. The temporary file is removed when the write
 /// fails.
 pub fn write(path: &Path, text: &str) -> io::Result<()> {
-    if path.is_dir() {
-        return Err(io::ErrorKind::IsADirectory.into());
-    }
     let mut file = temporary_beside(path)?;
     file.write_all(text.as_bytes())?;
     file.as_file().sync_all()?;
@@ -35,8 +29,12 @@ pub fn write(path: &Path, text: &str) -> io::Result<()> {
 }
 
 /// A new, hidden file in the directory of `path` (`.report.json.Xy12ab`),
-/// readable as a file created there would be (the umask applies).
+/// readable as a file created there would be (the umask applies); an
+/// error when `path` is a directory, which no file may replace.
 fn temporary_beside(path: &Path) -> io::Result<NamedTempFile> {
+    if path.is_dir() {
+        return Err(io::ErrorKind::IsADirectory.into());
+    }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
