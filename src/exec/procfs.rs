@@ -47,17 +47,22 @@ pub fn processes() -> Option<Vec<Stat>> {
 }
 
 /// The children of process `pid`, from each of its threads' `children`
-/// list; `None` when the kernel keeps no such lists (or `pid` is gone).
+/// list; `None` when the kernel keeps no such lists (or `pid` is gone). A
+/// thread that ends while they are read has no children left to list.
 pub fn children(pid: i32) -> Option<Vec<i32>> {
     let mut children = Vec::new();
+    let mut listed = false;
     for task in std::fs::read_dir(path(pid, "task")).ok()?.flatten() {
-        let list = std::fs::read_to_string(task.path().join("children")).ok()?;
+        let Ok(list) = std::fs::read_to_string(task.path().join("children")) else {
+            continue;
+        };
+        listed = true;
         children.extend(
             list.split_whitespace()
                 .filter_map(|pid| pid.parse::<i32>().ok()),
         );
     }
-    Some(children)
+    listed.then_some(children)
 }
 
 /// The processes below `pid` that descend from those of its children
