@@ -258,9 +258,17 @@ impl Dispatcher {
         }
     }
 
-    /// True while the running gates leave a slot free.
+    /// True while the running gates leave room for a gate queued for
+    /// slots: for the next gate's slots when one is next (no other may
+    /// start before it), else for one slot.
     fn slot_free(&self) -> bool {
-        self.slots_taken < self.shared.plan.concurrency
+        let wanted = self.next.map_or(1, |next| self.slots_of(next));
+        self.fits(wanted)
+    }
+
+    /// True when `slots` more slots are free.
+    fn fits(&self, slots: usize) -> bool {
+        self.slots_taken + slots <= self.shared.plan.concurrency
     }
 
     /// Starts probe gate `index` once its services are ready and its slots
@@ -301,10 +309,11 @@ impl Dispatcher {
         if self.next.is_some_and(|next| next != index) {
             return false;
         }
-        let fits = self.slots_taken + self.slots_of(index) <= self.shared.plan.concurrency;
+        let fits = self.fits(self.slots_of(index));
         if !fits {
-            // A pass skips the gates queued for slots while none is free:
-            // the first of them in config order is next, if before this one.
+            // A pass skips the gates queued for slots while there is no
+            // room: the first of them in config order is next, if before
+            // this one.
             let first_queued = self.queue.first_queued().filter(|&queued| queued < index);
             self.next = Some(first_queued.unwrap_or(index));
         }
