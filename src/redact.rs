@@ -69,6 +69,9 @@ impl Redactor {
             secrets: RwLock::default(),
             listed: listed.to_vec(),
         };
+        // Every gate's and service's variables repeat the global ones:
+        // each (name, value) is learned once.
+        let vars: std::collections::HashSet<(&str, &str)> = vars.into_iter().collect();
         for (name, value) in vars {
             redactor.learn(name, value);
         }
