@@ -1,6 +1,8 @@
 //! Statuses and exit codes of command and manual gates; retries, needs,
 //! fail-fast, environment, working directory and shell.
 
+use std::os::unix::fs::PermissionsExt;
+
 use crate::Test;
 use crate::harness::mkfifo;
 
@@ -595,6 +597,69 @@ fn cwd_is_relative_to_the_config_directory() {
         .run()
         .code(0);
     run.read("project/backend/marker");
+}
+
+#[test]
+fn plain_commands_find_their_programs_as_the_shell_would() {
+    // Started without a shell, each of these still finds what `sh -c` would:
+    // a path relative to the gate's `cwd`, a program on a relative PATH entry
+    // of the gate's own PATH, and one that a needed gate made during the run.
+    let config = r#"
+[gates.relative]
+run = "./tools/say relative"
+cwd = "backend"
+
+[gates.own-path]
+run = "say own-path"
+env = { PATH = "bin:/usr/bin:/bin" }
+
+[gates.make-tool]
+run = "mkdir -p late && cp bin/say late/later"
+
+[gates.made-during-the-run]
+run = "later made"
+env = { PATH = "late:/usr/bin:/bin" }
+needs = ["make-tool"]
+
+[gates.missing]
+run = "no-such-program-anywhere --flag"
+"#;
+    let say = "#!/bin/sh\necho \"said $1 in ${PWD##*/}\"\n";
+    let test = Test::new()
+        .config(config)
+        .file("backend/tools/say", say)
+        .file("bin/say", say);
+    for script in ["backend/tools/say", "bin/say"] {
+        let path = test.path().join(script);
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = test.args(&["run", "--format", "json"]).run().code(1);
+    let name = run
+        .test
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(run.gate("relative")["output"], "said relative in backend");
+    assert_eq!(
+        run.gate("own-path")["output"],
+        format!("said own-path in {name}")
+    );
+    assert_eq!(
+        run.gate("made-during-the-run")["output"],
+        format!("said made in {name}")
+    );
+    let missing = run.gate("missing");
+    assert_eq!(missing["exit_code"], 127);
+    assert!(
+        missing["output"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-program-anywhere: not found"),
+        "{missing}"
+    );
 }
 
 #[test]

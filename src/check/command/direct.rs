@@ -2,8 +2,12 @@
 //! started directly instead of through `sh -c`, as make does: a POSIX shell
 //! would only split it on spaces and exec the program, so the result is the
 //! same, one process start cheaper.
+//!
+//! The program is looked up on PATH by the child, after it has changed to
+//! the gate's directory, as the shell would; a program that cannot be
+//! started is left to the shell, which says why in its own words.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
 
 use crate::plan::Step;
 
@@ -21,18 +25,29 @@ const SHELL_WORDS: &[&str] = &[
 ];
 
 /// The program and arguments to run `run` with, when `shell` is a POSIX
-/// shell and `run` is a plain call of a program found on the gate's PATH.
+/// shell and `run` is a plain call of a program.
 pub fn program_call<'r>(
     run: &'r str,
     shell: &[String],
     step: &Step,
-) -> Option<(PathBuf, Vec<&'r str>)> {
+) -> Option<(OsString, Vec<&'r str>)> {
     if !is_posix_shell(shell) {
         return None;
     }
     let words = plain_words(run)?;
-    let program = step.find_program(words[0])?;
+    let program = program(words[0], step)?;
     Some((program, words[1..].to_vec()))
+}
+
+/// What to start for `word`: the word itself, for the child to look up on
+/// PATH; but where it is on the gate's own PATH when the gate sets PATH,
+/// because the standard library cannot search a changed PATH without
+/// copying all of gate's memory (fork) to do it.
+fn program(word: &str, step: &Step) -> Option<OsString> {
+    if word.contains('/') || !step.env.iter().any(|(name, _)| name == "PATH") {
+        return Some(word.into());
+    }
+    step.find_program(word).map(OsString::from)
 }
 
 /// `sh -c`, `bash -c` or `dash -c`, by name or path.
