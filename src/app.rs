@@ -16,7 +16,7 @@ use crate::error::{EXIT_PASS, Error};
 use crate::event::Event;
 use crate::exec;
 use crate::plan::{self, Environment, Options, Selection};
-use crate::report::{self, Report, github, human, junit, markdown, origin};
+use crate::report::{self, Origin, Report, github, human, junit, markdown, origin};
 use crate::signoff::{self, Ledger, Record, Signature};
 use crate::{init, notify, whole_file};
 
@@ -141,7 +141,8 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         eprintln!("{}", plan.redactor.redact(&line));
     }
     let partition = args.partition.map(|p| p.to_string());
-    let report = Report::of_run(&plan, &run, &config.source.path, partition);
+    let origin = origin::here(&config.source.path);
+    let report = Report::of_run(&plan, &run, &config.source.path, partition, origin);
     match &mut reporter {
         Some(reporter) => reporter.finish(&report, run.interrupted),
         None => report::print(&report.to_json()),
@@ -166,6 +167,7 @@ fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
     // replace an input.
     let files = ReportFiles::create(&args.output)?;
     let mut report = report::merge::read_and_merge(&args.files)?;
+    report.origin = origin_of_read(&report);
     if let Ok(config) = load(config) {
         let ids: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
         report::merge::order_as(&mut report, &ids);
@@ -249,12 +251,20 @@ fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
 /// The JSON report at `path` with the gates `ids` passed by `signature`.
 fn signed_report(path: &Path, ids: &[String], signature: &Signature) -> Result<Report, Error> {
     let mut report = Report::read(path, "sign off in")?;
+    report.origin = origin_of_read(&report);
     for id in ids {
         report
             .sign_off(id, signature.clone())
             .map_err(|message| Error::usage(format!("{}: {message}", path.display()), None))?;
     }
     Ok(report)
+}
+
+/// Where the run of `report`, read back from a JSON report (which does not
+/// record it), happened: taken as the commit beside the config it names, on
+/// this machine, as of now.
+fn origin_of_read(report: &Report) -> Origin {
+    origin::here(Path::new(&report.config))
 }
 
 /// `git config user.name` in `dir`: who signs off when `--by` is not given.

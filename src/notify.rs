@@ -38,7 +38,6 @@
 //! stderr, the URL's path and query shown as `***`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -106,8 +105,7 @@ async fn try_send(
     // The reason does not repeat the URL, which may hold a secret.
     let url = parse_url(text.trim())
         .map_err(|reason| format!("url `{template}`: {reason}; no notification sent"))?;
-    let context = Context::here(report);
-    let body = serde_json::to_string(&payload(report, &context, redactor))
+    let body = serde_json::to_string(&payload(report, redactor))
         .map_err(|e| format!("cannot write the summary: {e}"))?;
     post(&url, body, clients)
         .await
@@ -121,22 +119,6 @@ fn masked(url: &Url) -> String {
     match url.path() == "/" && url.query().is_none() {
         true => format!("{origin}/"),
         false => format!("{origin}/***"),
-    }
-}
-
-/// Where the run happened, for the summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Context {
-    host: Option<String>,
-    commit: Option<String>,
-}
-
-impl Context {
-    fn here(report: &Report) -> Context {
-        Context {
-            host: origin::host(),
-            commit: origin::commit(Path::new(&report.config)),
-        }
     }
 }
 
@@ -165,7 +147,7 @@ struct Entry {
 }
 
 /// The body for `report`, every string masked by `redactor`.
-fn payload(report: &Report, context: &Context, redactor: &Redactor) -> Payload {
+fn payload(report: &Report, redactor: &Redactor) -> Payload {
     let masked = |text: &str| redactor.redact(text);
     let entries = |gates: Vec<&GateRecord>| {
         gates
@@ -180,15 +162,15 @@ fn payload(report: &Report, context: &Context, redactor: &Redactor) -> Payload {
     };
     let (failed, pending) = not_passed(report);
     Payload {
-        text: masked(&text(report, context)),
+        text: masked(&text(report)),
         outcome: report.outcome,
         counts: report.counts.clone(),
         failed: entries(failed),
         pending: entries(pending),
         config: masked(&report.config),
         partition: report.partition.as_deref().map(masked),
-        host: context.host.as_deref().map(masked),
-        commit: context.commit.as_deref().map(masked),
+        host: report.origin.host.as_deref().map(masked),
+        commit: report.origin.commit.as_deref().map(masked),
     }
 }
 
@@ -204,7 +186,7 @@ fn not_passed(report: &Report) -> (Vec<&GateRecord>, Vec<&GateRecord>) {
 
 /// The Slack-compatible message: the verdict and counts, then the gates
 /// that failed and those pending.
-fn text(report: &Report, context: &Context) -> String {
+fn text(report: &Report) -> String {
     let (emoji, verdict) = match report.outcome {
         Outcome::Pass => (":white_check_mark:", "PASS"),
         Outcome::Fail => (":x:", "FAIL"),
@@ -214,10 +196,10 @@ fn text(report: &Report, context: &Context) -> String {
     if let Some(partition) = &report.partition {
         place.push(format!("shard {partition}"));
     }
-    if let Some(host) = &context.host {
+    if let Some(host) = &report.origin.host {
         place.push(format!("host {host}"));
     }
-    if let Some(commit) = &context.commit {
+    if let Some(commit) = &report.origin.commit {
         place.push(format!("commit {}", &commit[..commit.len().min(7)]));
     }
     let mut text = format!("{emoji} gate {verdict}: {counts} ({})", place.join(", "));
@@ -308,53 +290,8 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::config::Severity;
-    use crate::report::GateInfo;
-
-    fn gate(id: &str, status: Status, reason: Option<&str>) -> GateRecord {
-        GateRecord {
-            gate: GateInfo {
-                id: id.into(),
-                name: id.to_uppercase(),
-                section: None,
-                tags: Vec::new(),
-                kind: "command".into(),
-                severity: Severity::Block,
-            },
-            status,
-            duration_ms: 1,
-            attempts: 1,
-            exit_code: None,
-            reason: reason.map(Into::into),
-            failures: Vec::new(),
-            stats: None,
-            output: String::new(),
-            signoff: None,
-        }
-    }
-
-    fn report(gates: Vec<GateRecord>, outcome: Outcome) -> Report {
-        Report {
-            version: 1,
-            tool: "gate 0".into(),
-            config: "gates.toml".into(),
-            started_at: "2024-01-01T00:00:00Z".into(),
-            duration_ms: 5,
-            outcome,
-            partition: None,
-            counts: crate::report::model::counts(&gates),
-            gates,
-            services: Vec::new(),
-            signoff_fields: Default::default(),
-        }
-    }
-
-    fn context() -> Context {
-        Context {
-            host: Some("web-1".into()),
-            commit: Some("1a2b3c4d5e6f".into()),
-        }
-    }
+    use crate::report::Origin;
+    use crate::report::model::samples::{gate, report};
 
     #[test]
     fn failure_is_always_notified_and_a_pass_only_with_always() {
@@ -377,7 +314,7 @@ mod tests {
             Outcome::Fail,
         );
         assert_eq!(
-            text(&report, &context()),
+            text(&report),
             ":x: gate FAIL: 1 passed, 1 failed, 1 error, 1 skipped, 1 pending \
              (gates.toml, host web-1, commit 1a2b3c4)\n\
              failed: lint (exit status 1), health (connection refused by x:80), \
@@ -390,8 +327,9 @@ mod tests {
     fn a_pass_has_one_line_and_a_shard_says_so() {
         let mut report = report(vec![gate("build", Status::Passed, None)], Outcome::Pass);
         report.partition = Some("2/3".into());
+        report.origin = Origin::default();
         assert_eq!(
-            text(&report, &Context::default()),
+            text(&report),
             ":white_check_mark: gate PASS: 1 passed (gates.toml, shard 2/3)"
         );
     }
@@ -402,8 +340,7 @@ mod tests {
             .map(|i| gate(&format!("g{i}"), Status::Failed, Some("exit status 1")))
             .collect();
         let report = report(gates, Outcome::Fail);
-        let body =
-            serde_json::to_value(payload(&report, &context(), &Redactor::default())).unwrap();
+        let body = serde_json::to_value(payload(&report, &Redactor::default())).unwrap();
         assert!(
             body["text"]
                 .as_str()
@@ -423,7 +360,7 @@ mod tests {
             Outcome::Fail,
         );
         let redactor = Redactor::new(&[], [("DEPLOY_TOKEN", "s3cr3t-value")]);
-        let body = serde_json::to_value(payload(&report, &context(), &redactor)).unwrap();
+        let body = serde_json::to_value(payload(&report, &redactor)).unwrap();
         assert!(!body.to_string().contains("s3cr3t-value"), "{body}");
         assert_eq!(body["outcome"], "fail");
         assert_eq!(body["config"], "gates.toml");

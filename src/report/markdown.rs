@@ -3,7 +3,6 @@
 //! the sign-off block at its end: `[signoff] fields`, who verified what,
 //! the date and the commit.
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::{GateRecord, Outcome, Report, by_section, origin, style};
@@ -13,8 +12,8 @@ use crate::signoff::{self, Signature};
 
 /// `report` as a Markdown checklist.
 pub fn render(report: &Report) -> String {
-    let commit = origin::commit(Path::new(&report.config));
-    let mut text = header(report, commit.as_deref());
+    let commit = report.origin.commit.as_deref();
+    let mut text = header(report, commit);
     let gates: Vec<&GateRecord> = report.gates.iter().collect();
     for (section, gates) in by_section(gates, |g| g.gate.section.as_deref()) {
         text.push_str(&format!("\n## {}\n\n", escape(section.unwrap_or("Gates"))));
@@ -22,7 +21,7 @@ pub fn render(report: &Report) -> String {
             text.push_str(&item(gate));
         }
     }
-    text.push_str(&sign_off_block(report, commit.as_deref()));
+    text.push_str(&sign_off_block(report, commit));
     text
 }
 
@@ -76,7 +75,10 @@ fn header(report: &Report, commit: Option<&str>) -> String {
             "Commit",
             commit.map_or_else(|| "(not a git repository)".into(), str::to_owned),
         ),
-        ("Host", origin::host().unwrap_or_else(|| "(unknown)".into())),
+        (
+            "Host",
+            report.origin.host.as_deref().unwrap_or("(unknown)").into(),
+        ),
         ("Config", code(&report.config)),
         (
             "Outcome",
@@ -183,7 +185,33 @@ fn code(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{code, escape};
+    use super::{code, escape, render};
+    use crate::event::Status;
+    use crate::report::Origin;
+    use crate::report::Outcome;
+    use crate::report::model::samples::{gate, report};
+
+    #[test]
+    fn the_commit_and_host_shown_are_the_reports_own() {
+        let mut report = report(vec![gate("build", Status::Passed, None)], Outcome::Pass);
+        // Beside no repository: a renderer that looked would find no commit.
+        report.config = std::env::temp_dir()
+            .join("gates.toml")
+            .display()
+            .to_string();
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        report.origin = Origin {
+            commit: Some(commit.into()),
+            host: Some("checklist-host".into()),
+        };
+        let text = render(&report);
+        assert!(text.contains(&format!("| Commit | {commit} |\n")), "{text}");
+        assert!(text.contains("| Host | checklist-host |\n"), "{text}");
+        assert!(
+            text.ends_with(&format!("**Commit**: `{commit}`  \n")),
+            "{text}"
+        );
+    }
 
     #[test]
     fn names_and_reasons_show_as_written() {

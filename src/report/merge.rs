@@ -18,10 +18,10 @@ pub fn read_and_merge(paths: &[PathBuf]) -> Result<Report, Error> {
 }
 
 /// One report of all the gates: gates in the order of the shards given and
-/// of each shard (its config order), counts re-added, started at the
-/// earliest start, lasting as long as the longest shard; it fails when a
-/// shard failed or a blocking gate did not pass. A gate in two shards is an
-/// error.
+/// of each shard (its config order), counts re-added, the config and the
+/// origin of the first shard, started at the earliest start, lasting as
+/// long as the longest shard; it fails when a shard failed or a blocking
+/// gate did not pass. A gate in two shards is an error.
 pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
     let mut gates = Vec::new();
     for report in &reports {
@@ -60,6 +60,10 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
         gates,
         services: reports.iter().flat_map(|r| r.services.clone()).collect(),
         signoff_fields: merged_fields(&reports),
+        origin: reports
+            .first()
+            .map(|r| r.origin.clone())
+            .unwrap_or_default(),
     })
 }
 

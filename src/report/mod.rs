@@ -16,7 +16,7 @@ use std::io::Write;
 use indexmap::IndexMap;
 
 use crate::error::{EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS};
-pub use model::{GateInfo, GateRecord, Outcome, Report};
+pub use model::{GateInfo, GateRecord, Origin, Outcome, Report};
 
 /// The process exit code for a report.
 pub fn exit_code(report: &Report, interrupted: bool) -> i32 {

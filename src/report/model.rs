@@ -50,6 +50,21 @@ pub struct Report {
     /// Markdown report's sign-off block, in config order.
     #[serde(default)]
     pub signoff_fields: IndexMap<String, String>,
+    /// Where the run happened, for the reports a person reads later. Not
+    /// in the JSON report, whose schema has no such fields: a report read
+    /// back from a file has none until the caller gathers it.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Where a run happened: gathered once, when its report is made, so that
+/// the formats that show it (Markdown, notifications) only read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The config's git `HEAD`; `None` outside a repository.
+    pub commit: Option<String>,
+    /// This machine's host name; `None` when it cannot be told.
+    pub host: Option<String>,
 }
 
 /// How a service fared.
@@ -168,8 +183,15 @@ impl GateRecord {
 }
 
 impl Report {
-    /// The report of `run` of `plan`, read from the config at `config`.
-    pub fn of_run(plan: &Plan, run: &Run, config: &Path, partition: Option<String>) -> Report {
+    /// The report of `run` of `plan`, read from the config at `config`,
+    /// which ran at `origin`.
+    pub fn of_run(
+        plan: &Plan,
+        run: &Run,
+        config: &Path,
+        partition: Option<String>,
+        origin: Origin,
+    ) -> Report {
         let gates: Vec<GateRecord> = plan
             .steps
             .iter()
@@ -202,6 +224,7 @@ impl Report {
                 .iter()
                 .map(|(label, value)| (label.clone(), plan.redactor.redact(value)))
                 .collect(),
+            origin,
         }
     }
 
@@ -353,4 +376,55 @@ pub fn counts(gates: &[GateRecord]) -> BTreeMap<Status, usize> {
         *counts.entry(gate.status).or_default() += 1;
     }
     counts
+}
+
+/// Reports made by hand, for the tests of the formats that show them.
+#[cfg(test)]
+pub(crate) mod samples {
+    use super::*;
+
+    /// A blocking command gate `id`, named `ID`, that ended `status`.
+    pub fn gate(id: &str, status: Status, reason: Option<&str>) -> GateRecord {
+        GateRecord {
+            gate: GateInfo {
+                id: id.into(),
+                name: id.to_uppercase(),
+                section: None,
+                tags: Vec::new(),
+                kind: "command".into(),
+                severity: Severity::Block,
+            },
+            status,
+            duration_ms: 1,
+            attempts: 1,
+            exit_code: None,
+            reason: reason.map(Into::into),
+            failures: Vec::new(),
+            stats: None,
+            output: String::new(),
+            signoff: None,
+        }
+    }
+
+    /// The report of `gates` run from `gates.toml` on host `web-1`, at
+    /// commit `1a2b3c4d5e6f`.
+    pub fn report(gates: Vec<GateRecord>, outcome: Outcome) -> Report {
+        Report {
+            version: SCHEMA_VERSION,
+            tool: "gate 0".into(),
+            config: "gates.toml".into(),
+            started_at: "2024-01-01T00:00:00Z".into(),
+            duration_ms: 5,
+            outcome,
+            partition: None,
+            counts: counts(&gates),
+            gates,
+            services: Vec::new(),
+            signoff_fields: IndexMap::new(),
+            origin: Origin {
+                commit: Some("1a2b3c4d5e6f".into()),
+                host: Some("web-1".into()),
+            },
+        }
+    }
 }

@@ -3,8 +3,19 @@
 
 use std::path::Path;
 
+use super::model::Origin;
+
+/// Where a run of the config at `config` happens, as of now: its commit
+/// and this machine.
+pub fn here(config: &Path) -> Origin {
+    Origin {
+        commit: commit(config),
+        host: host(),
+    }
+}
+
 /// This machine's host name.
-pub fn host() -> Option<String> {
+fn host() -> Option<String> {
     let mut buffer = [0u8; 256];
     // SAFETY: gethostname writes at most `buffer.len()` bytes into the buffer.
     let result = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
@@ -15,7 +26,7 @@ pub fn host() -> Option<String> {
 
 /// `git rev-parse HEAD` in the config's directory, when it is in a
 /// repository; for the reports, which leave the commit out when unknown.
-pub fn commit(config: &Path) -> Option<String> {
+fn commit(config: &Path) -> Option<String> {
     head(config).ok().flatten()
 }
 
