@@ -141,7 +141,14 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         eprintln!("{}", plan.redactor.redact(&line));
     }
     let partition = args.partition.map(|p| p.to_string());
-    let origin = origin::here(&config.source.path);
+    let origin = match files.markdown.is_some()
+        || config.settings.notify.is_some()
+        || github::shows_markdown()
+    {
+        // Asking git costs a process; only the formats that show it pay for it.
+        true => origin::here(&config.source.path),
+        false => Origin::default(),
+    };
     let report = Report::of_run(&plan, &run, &config.source.path, partition, origin);
     match &mut reporter {
         Some(reporter) => reporter.finish(&report, run.interrupted),

@@ -14,18 +14,33 @@ use crate::event::Status;
 /// step summary. A summary that cannot be written is a warning: the run's
 /// outcome is the gates', not the summary's.
 pub fn report(report: &Report, stdout_is_json: bool) {
-    if std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true") {
+    if !in_actions() {
         return;
     }
     match stdout_is_json {
         true => eprint!("{}", annotations(report)),
         false => print(&annotations(report)),
     }
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+    if let Some(path) = summary_path() {
         if let Err(error) = append(path.as_ref(), &markdown::render(report)) {
             eprintln!("gate: warning: GITHUB_STEP_SUMMARY: {error}");
         }
     }
+}
+
+/// Whether [`report`] will render the Markdown checklist (as the step summary).
+pub fn shows_markdown() -> bool {
+    in_actions() && summary_path().is_some()
+}
+
+/// Whether gate runs as a GitHub Actions step.
+fn in_actions() -> bool {
+    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+}
+
+/// `$GITHUB_STEP_SUMMARY`, when set.
+fn summary_path() -> Option<std::ffi::OsString> {
+    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
 }
 
 /// One workflow command per gate that did not pass: an error for a
