@@ -107,8 +107,8 @@ struct Dispatcher {
     services: Services,
     /// Per service, how many of the gates that use it have not ended.
     users_left: Vec<usize>,
-    running: usize,
-    /// The slots the running gates take, together.
+    /// The slots the running gates take, together: none exactly when no
+    /// gate runs, as each takes one at least.
     slots_taken: usize,
     /// The gate waiting for more slots than are free, which starts before
     /// any other: light gates cannot keep taking the slots it waits for.
@@ -137,7 +137,6 @@ impl Dispatcher {
             stream,
             states: vec![State::Waiting; count],
             results: vec![None; count],
-            running: 0,
             slots_taken: 0,
             next: None,
             stop: watch::channel(Stop::Run).0,
@@ -154,7 +153,7 @@ impl Dispatcher {
         let mut signals = Signals::new();
         loop {
             self.start_ready(on_event);
-            if self.running == 0 && self.queue.all_ended() && self.services.settled() {
+            if self.slots_taken == 0 && self.queue.all_ended() && self.services.settled() {
                 return self.end_run(&mut signals, on_event).await;
             }
             tokio::select! {
@@ -188,7 +187,6 @@ impl Dispatcher {
     fn receive(&mut self, event: Event, on_event: &mut dyn FnMut(&Event)) {
         match event {
             Event::GateFinished { index, result } => {
-                self.running -= 1;
                 self.slots_taken -= self.slots_of(index);
                 self.finish(index, result, on_event);
             }
@@ -478,7 +476,6 @@ impl Dispatcher {
     fn spawn(&mut self, index: usize, step: Arc<Step>) {
         self.states[index] = State::Running;
         self.queue.started(index);
-        self.running += 1;
         self.slots_taken += self.slots_of(index);
         if self.next == Some(index) {
             self.next = None;
