@@ -231,11 +231,9 @@ impl Dispatcher {
             } else {
                 let step = &self.shared.plan.steps[index];
                 match (self.needs_outcome(index), &step.action) {
-                    (None, _) => continue,
-                    (Some(Err(reason)), _) => GateResult::not_run(Status::Skipped, Some(reason)),
-                    (Some(Ok(())), _) if !self.after_ended(index) => continue,
-                    (Some(Ok(())), Action::Manual) => manual::confirm(step),
-                    (Some(Ok(())), Action::Probe(_)) => match self.try_start(index) {
+                    (Err(reason), _) => GateResult::not_run(Status::Skipped, Some(reason)),
+                    (Ok(()), Action::Manual) => manual::confirm(step),
+                    (Ok(()), Action::Probe(_)) => match self.try_start(index) {
                         Some(result) => result,
                         None => continue,
                     },
@@ -318,9 +316,12 @@ impl Dispatcher {
         fits
     }
 
-    /// `None` while a need is unfinished; else whether all of them passed.
-    fn needs_outcome(&self, index: usize) -> Option<Result<(), String>> {
+    /// Whether every need of waiting gate `index` passed. The queue gives
+    /// a gate only once its needs have ended, and its `after` gates too
+    /// unless a need did not pass: there is nothing left to wait for.
+    fn needs_outcome(&self, index: usize) -> Result<(), String> {
         self.outcome_of(&self.shared.plan.steps[index].needs)
+            .expect("the queue gives a gate only once its needs have ended")
     }
 
     /// `None` while one of the gates `needs` is unfinished; else whether
@@ -341,19 +342,6 @@ impl Dispatcher {
             }
         }
         Some(outcome)
-    }
-
-    /// True once gate `index` has ended, whatever its status.
-    fn ended(&self, index: usize) -> bool {
-        matches!(self.states[index], State::Done(_))
-    }
-
-    /// True once every `after` gate of step `index` has ended, whatever its status.
-    fn after_ended(&self, index: usize) -> bool {
-        self.shared.plan.steps[index]
-            .after
-            .iter()
-            .all(|&gate| self.ended(gate))
     }
 
     /// Step `index` as it runs: planned again with the values the gates it
