@@ -70,11 +70,11 @@ impl GateContext<'_> {
             span: self.id.span(),
             name: raw.name.take().unwrap_or_else(|| id.clone()),
             section: raw.section.take(),
-            tags: std::mem::take(&mut raw.tags),
+            tags: values::listed_once(source, "tags", std::mem::take(&mut raw.tags))?,
             check: self.check(&raw)?,
             cwd: Template::optional(source, raw.cwd.as_ref())?,
             env: values::env_vars(source, &raw.env)?,
-            requires: std::mem::take(&mut raw.requires),
+            requires: values::listed_once(source, "requires", std::mem::take(&mut raw.requires))?,
             timeout: raw
                 .timeout
                 .as_ref()
@@ -89,9 +89,9 @@ impl GateContext<'_> {
                 Some(severity) => values::choice(source, "severity", severity, &SEVERITIES)?,
                 None => Severity::default(),
             },
-            needs: self.gate_ids("needs", std::mem::take(&mut raw.needs))?,
-            after: self.gate_ids("runs after", std::mem::take(&mut raw.after))?,
-            services: self.services(&raw)?,
+            needs: self.gate_ids(("needs", "needs"), std::mem::take(&mut raw.needs))?,
+            after: self.gate_ids(("after", "runs after"), std::mem::take(&mut raw.after))?,
+            services: self.services(std::mem::take(&mut raw.services), &raw)?,
             slots: match &raw.slots {
                 Some(slots) => values::at_least_one(source, "slots", slots)? as usize,
                 None => 1,
@@ -99,11 +99,14 @@ impl GateContext<'_> {
         })
     }
 
-    /// The `services` entries, each naming a service; a manual gate, which
-    /// is confirmed and not run, uses none.
-    fn services(&self, raw: &RawGate) -> Result<Vec<String>, Diagnostic> {
-        if let (Some(first), Some(_)) = (raw.services.first(), raw.manual.as_ref().filter(|m| m.0))
-        {
+    /// The `services` entries (taken out of `raw`), each naming a service,
+    /// once; a manual gate, which is confirmed and not run, uses none.
+    fn services(
+        &self,
+        entries: Vec<SpannedString>,
+        raw: &RawGate,
+    ) -> Result<Vec<String>, Diagnostic> {
+        if let (Some(first), Some(_)) = (entries.first(), raw.manual.as_ref().filter(|m| m.0)) {
             return Err(self.source.diagnostic(
                 first.span(),
                 format!(
@@ -112,13 +115,10 @@ impl GateContext<'_> {
                 ),
             ));
         }
-        raw.services
-            .iter()
-            .map(|service| {
-                self.reference(("uses", "service"), service, self.services)?;
-                Ok(service.get_ref().clone())
-            })
-            .collect()
+        for service in &entries {
+            self.reference(("uses", "service"), service, self.services)?;
+        }
+        values::listed_once(self.source, "services", entries)
     }
 
     /// Exactly one kind of check, loaded by its kind.
@@ -157,20 +157,18 @@ impl GateContext<'_> {
         }
     }
 
-    /// The entries of a list of gate ids (`needs`, `after`), each of which
-    /// must name a gate; `relation` words an error ("gate `a` needs `b`").
+    /// The entries of the list `key` of gate ids (`needs`, `after`), each
+    /// of which must name a gate, once; `relation` words an error ("gate
+    /// `a` needs `b`").
     fn gate_ids(
         &self,
-        relation: &str,
+        (key, relation): (&str, &str),
         entries: Vec<SpannedString>,
     ) -> Result<Vec<String>, Diagnostic> {
-        entries
-            .into_iter()
-            .map(|entry| {
-                self.reference((relation, "gate"), &entry, self.ids)?;
-                Ok(entry.into_inner())
-            })
-            .collect()
+        for entry in &entries {
+            self.reference((relation, "gate"), entry, self.ids)?;
+        }
+        values::listed_once(self.source, key, entries)
     }
 
     /// One entry of `needs`, `after` (a gate) or `services` (a service): it

@@ -224,23 +224,26 @@ pub struct Gate {
     /// Checklist text; the id when `name` is absent.
     pub name: String,
     pub section: Option<String>,
+    /// Each tag once.
     pub tags: Vec<String>,
     /// What it checks: exactly one kind per gate.
     pub check: Arc<dyn Check>,
     pub cwd: Option<Template<String>>,
     pub env: Vec<EnvVar>,
+    /// Programs that must be on PATH, each once.
     pub requires: Vec<String>,
     /// `None`: the settings' (or profile's) timeout.
     pub timeout: Option<Duration>,
     pub retries: u32,
     pub retry_delay: Duration,
     pub severity: Severity,
-    /// Ids of gates that must pass first; all exist, no cycles.
+    /// Ids of gates that must pass first, each once; all exist, no cycles.
     pub needs: Vec<String>,
     /// Ids of gates that must have ended first, whatever their status, when
-    /// they are selected; all exist, no cycles (through `needs` either).
+    /// they are selected, each once; all exist, no cycles (through `needs`
+    /// either).
     pub after: Vec<String>,
-    /// Ids of the services it uses; all exist.
+    /// Ids of the services it uses, each once; all exist.
     pub services: Vec<String>,
     /// How many of the running slots (`-j`) it takes while it runs; at
     /// least 1.
@@ -272,13 +275,13 @@ pub fn needs_of<'a>(
     services: &'a [Service],
     index: &Index,
 ) -> impl Iterator<Item = &'a String> {
+    // The gate lists each service once; sorted, they are in config order.
     let mut used: Vec<usize> = gate
         .services
         .iter()
         .filter_map(|id| index.service(id))
         .collect();
     used.sort_unstable();
-    used.dedup();
     let used = used.into_iter().map(|service| &services[service]);
     gate.needs
         .iter()

@@ -4,7 +4,7 @@
 //! keep their span. Nothing is validated here beyond TOML types; see
 //! `validate` for turning this into the model.
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
@@ -215,9 +215,10 @@ pub struct RawGate {
     pub name: Option<String>,
     /// The heading it is listed under in reports.
     pub section: Option<String>,
-    /// Words that `--tag`, `--skip-tag` and profiles select it by.
+    /// Words that `--tag`, `--skip-tag` and profiles select it by, each once.
     #[serde(default)]
-    pub tags: Vec<String>,
+    #[schemars(with = "IndexSet<String>")]
+    pub tags: Vec<SpannedString>,
     /// A shell command, run with `settings.shell`: it passes on exit 0, or
     /// as `expect` says.
     pub run: Option<command::Raw>,
@@ -254,9 +255,11 @@ pub struct RawGate {
     #[serde(default)]
     #[schemars(with = "IndexMap<String, String>")]
     pub env: RawEnv,
-    /// Programs that must be on PATH, checked before it runs: `error` if not.
+    /// Programs that must be on PATH, each once, checked before it runs:
+    /// `error` if not.
     #[serde(default)]
-    pub requires: Vec<String>,
+    #[schemars(with = "IndexSet<String>")]
+    pub requires: Vec<SpannedString>,
     /// How long an attempt may take, like `"15m"` (default `settings.timeout`).
     #[schemars(with = "Option<String>")]
     pub timeout: Option<SpannedString>,
@@ -268,19 +271,19 @@ pub struct RawGate {
     /// `"block"` (default): its failure fails the run; `"warn"`: it never does.
     #[schemars(with = "Option<super::model::Severity>")]
     pub severity: Option<SpannedString>,
-    /// Gates that must pass before it starts; they come into the selection
-    /// with it.
+    /// Gates that must pass before it starts, each once; they come into
+    /// the selection with it.
     #[serde(default)]
-    #[schemars(with = "Vec<String>")]
+    #[schemars(with = "IndexSet<String>")]
     pub needs: Vec<SpannedString>,
     /// Gates that must have ended, whatever their status, before it starts,
-    /// when they are selected.
+    /// when they are selected; each once.
     #[serde(default)]
-    #[schemars(with = "Vec<String>")]
+    #[schemars(with = "IndexSet<String>")]
     pub after: Vec<SpannedString>,
-    /// The services it probes, started for it.
+    /// The services it probes, started for it; each once.
     #[serde(default)]
-    #[schemars(with = "Vec<String>")]
+    #[schemars(with = "IndexSet<String>")]
     pub services: Vec<SpannedString>,
     /// How many of the `-j` running slots the gate takes (default 1): a
     /// test suite that uses every core takes them all.

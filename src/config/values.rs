@@ -1,6 +1,8 @@
 //! Checks of single values shared by settings, profiles and gates:
-//! enum-like words, and `NAME = "value"` tables whose values are interpolated.
+//! enum-like words, `NAME = "value"` tables whose values are interpolated,
+//! and lists of names.
 
+use std::collections::HashSet;
 use std::fmt::Display;
 
 use indexmap::IndexSet;
@@ -65,6 +67,21 @@ pub fn reference(
         message.push_str(&format!("; did you mean `{best}`?"));
     }
     Err(source.diagnostic(entry.span(), message))
+}
+
+/// The names of the list `key` (`tags`, `needs`, `services`...), which
+/// lists each once; else an error at the second place of a name.
+pub fn listed_once(
+    source: &Source,
+    key: &str,
+    entries: Vec<SpannedString>,
+) -> Result<Vec<String>, Diagnostic> {
+    let mut seen = HashSet::new();
+    if let Some(again) = entries.iter().find(|entry| !seen.insert(entry.get_ref())) {
+        let message = format!("`{}` is listed twice in `{key}`", again.get_ref());
+        return Err(source.diagnostic(again.span(), message));
+    }
+    Ok(entries.into_iter().map(Spanned::into_inner).collect())
 }
 
 /// A count of 1 or more (`slots`, `repeat`, `load.requests`); `what` names

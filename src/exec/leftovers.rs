@@ -44,6 +44,7 @@
 use std::fmt;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use tokio::process::Command;
@@ -132,36 +133,24 @@ pub fn describe(ended: &[Leftover]) -> Option<String> {
     ))
 }
 
+/// Set once [`become_subreaper`] made gate the child subreaper: nothing
+/// else in gate changes that, so it need not be asked of the kernel again.
+static SUBREAPER: AtomicBool = AtomicBool::new(false);
+
 /// Makes gate the child subreaper of its run (Linux; elsewhere nothing):
 /// a process whose parent exits is adopted by gate rather than by init,
 /// so that [`end_run`] can end it.
 pub fn become_subreaper() {
     // SAFETY: prctl(2) with PR_SET_CHILD_SUBREAPER takes integers and touches no memory.
     #[cfg(target_os = "linux")]
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } == 0 {
+        SUBREAPER.store(true, Ordering::Relaxed);
     }
 }
 
-/// Whether gate is the child subreaper of its processes (Linux).
+/// Whether gate is the child subreaper of its processes: it became one.
 fn is_subreaper() -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        let mut flag: libc::c_int = 0;
-        // SAFETY: prctl(2) with PR_GET_CHILD_SUBREAPER writes one int, at a valid address.
-        let asked = unsafe {
-            libc::prctl(
-                libc::PR_GET_CHILD_SUBREAPER,
-                &mut flag as *mut libc::c_int as libc::c_ulong,
-                0,
-                0,
-                0,
-            )
-        };
-        asked == 0 && flag != 0
-    }
-    #[cfg(not(target_os = "linux"))]
-    false
+    SUBREAPER.load(Ordering::Relaxed)
 }
 
 /// Ends what `tag`'s owner left behind: every live process below gate

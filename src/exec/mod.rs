@@ -107,8 +107,8 @@ struct Dispatcher {
     services: Services,
     /// Per service, how many of the gates that use it have not ended.
     users_left: Vec<usize>,
-    running: usize,
-    /// The slots the running gates take, together.
+    /// The slots the running gates take, together: none exactly when no
+    /// gate runs, as each takes one at least.
     slots_taken: usize,
     /// The gate waiting for more slots than are free, which starts before
     /// any other: light gates cannot keep taking the slots it waits for.
@@ -137,7 +137,6 @@ impl Dispatcher {
             stream,
             states: vec![State::Waiting; count],
             results: vec![None; count],
-            running: 0,
             slots_taken: 0,
             next: None,
             stop: watch::channel(Stop::Run).0,
@@ -154,7 +153,7 @@ impl Dispatcher {
         let mut signals = Signals::new();
         loop {
             self.start_ready(on_event);
-            if self.running == 0 && self.queue.all_ended() && self.services.settled() {
+            if self.slots_taken == 0 && self.queue.all_ended() && self.services.settled() {
                 return self.end_run(&mut signals, on_event).await;
             }
             tokio::select! {
@@ -188,7 +187,6 @@ impl Dispatcher {
     fn receive(&mut self, event: Event, on_event: &mut dyn FnMut(&Event)) {
         match event {
             Event::GateFinished { index, result } => {
-                self.running -= 1;
                 self.slots_taken -= self.slots_of(index);
                 self.finish(index, result, on_event);
             }
@@ -233,11 +231,9 @@ impl Dispatcher {
             } else {
                 let step = &self.shared.plan.steps[index];
                 match (self.needs_outcome(index), &step.action) {
-                    (None, _) => continue,
-                    (Some(Err(reason)), _) => GateResult::not_run(Status::Skipped, Some(reason)),
-                    (Some(Ok(())), _) if !self.after_ended(index) => continue,
-                    (Some(Ok(())), Action::Manual) => manual::confirm(step),
-                    (Some(Ok(())), Action::Probe(_)) => match self.try_start(index) {
+                    (Err(reason), _) => GateResult::not_run(Status::Skipped, Some(reason)),
+                    (Ok(()), Action::Manual) => manual::confirm(step),
+                    (Ok(()), Action::Probe(_)) => match self.try_start(index) {
                         Some(result) => result,
                         None => continue,
                     },
@@ -320,9 +316,12 @@ impl Dispatcher {
         fits
     }
 
-    /// `None` while a need is unfinished; else whether all of them passed.
-    fn needs_outcome(&self, index: usize) -> Option<Result<(), String>> {
+    /// Whether every need of waiting gate `index` passed. The queue gives
+    /// a gate only once its needs have ended, and its `after` gates too
+    /// unless a need did not pass: there is nothing left to wait for.
+    fn needs_outcome(&self, index: usize) -> Result<(), String> {
         self.outcome_of(&self.shared.plan.steps[index].needs)
+            .expect("the queue gives a gate only once its needs have ended")
     }
 
     /// `None` while one of the gates `needs` is unfinished; else whether
@@ -343,19 +342,6 @@ impl Dispatcher {
             }
         }
         Some(outcome)
-    }
-
-    /// True once gate `index` has ended, whatever its status.
-    fn ended(&self, index: usize) -> bool {
-        matches!(self.states[index], State::Done(_))
-    }
-
-    /// True once every `after` gate of step `index` has ended, whatever its status.
-    fn after_ended(&self, index: usize) -> bool {
-        self.shared.plan.steps[index]
-            .after
-            .iter()
-            .all(|&gate| self.ended(gate))
     }
 
     /// Step `index` as it runs: planned again with the values the gates it
@@ -478,7 +464,6 @@ impl Dispatcher {
     fn spawn(&mut self, index: usize, step: Arc<Step>) {
         self.states[index] = State::Running;
         self.queue.started(index);
-        self.running += 1;
         self.slots_taken += self.slots_of(index);
         if self.next == Some(index) {
             self.next = None;

@@ -308,18 +308,13 @@ fn plan_services(
     Ok(planned)
 }
 
-/// Per service of `config`, the positions in `selected` of the gates that use it.
+/// Per service of `config`, the positions in `selected` of the gates that
+/// use it (a gate lists each of its services once).
 fn users_of_services(config: &Config, selected: &[usize]) -> Vec<Vec<usize>> {
     let mut users = vec![Vec::new(); config.services.len()];
     for (position, &gate) in selected.iter().enumerate() {
-        let mut used: Vec<usize> = config.gates[gate]
-            .services
-            .iter()
-            .filter_map(|id| config.service_index_of(id))
-            .collect();
-        used.sort_unstable();
-        used.dedup();
-        for service in used {
+        let used = config.gates[gate].services.iter();
+        for service in used.filter_map(|id| config.service_index_of(id)) {
             users[service].push(position);
         }
     }

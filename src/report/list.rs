@@ -70,15 +70,12 @@ pub fn human(gates: &[&Gate], services: &[Service]) -> String {
     text
 }
 
-/// The ids of the `gates` that use each service, by service id; services
-/// no gate uses are left out.
+/// The ids of the `gates` that use each service, by service id (a gate
+/// lists each of its services once); services no gate uses are left out.
 fn users<'g>(gates: &[&'g Gate]) -> HashMap<&'g str, Vec<&'g str>> {
     let mut users: HashMap<&str, Vec<&str>> = HashMap::new();
     for gate in gates {
-        let mut used: Vec<&str> = gate.services.iter().map(String::as_str).collect();
-        used.sort_unstable();
-        used.dedup();
-        for service in used {
+        for service in &gate.services {
             users.entry(service).or_default().push(gate.id.as_str());
         }
     }

@@ -211,6 +211,84 @@ fn needs_naming_nothing_close() {
 }
 
 #[test]
+fn a_gate_listed_twice_in_needs() {
+    check_fails(
+        "[gates.build]\nrun = \"true\"\n\n[gates.deploy]\nrun = \"true\"\nneeds = [\"build\", \"build\"]\n",
+        r#"error: `build` is listed twice in `needs`
+ --> gates.toml:6:19
+  |
+6 | needs = ["build", "build"]
+  |                   ^^^^^^^"#,
+    );
+}
+
+#[test]
+fn a_gate_listed_twice_in_after() {
+    check_fails(
+        "[gates.probe]\nrun = \"true\"\n\n[gates.logs]\nrun = \"true\"\nafter = [\"probe\", \"probe\"]\n",
+        r#"error: `probe` is listed twice in `after`
+ --> gates.toml:6:19
+  |
+6 | after = ["probe", "probe"]
+  |                   ^^^^^^^"#,
+    );
+}
+
+#[test]
+fn a_service_listed_twice_in_services() {
+    check_fails(
+        "[services.db]\nrun = \"serve\"\n\n[gates.migrate]\nrun = \"true\"\nservices = [\"db\", \"db\"]\n",
+        r#"error: `db` is listed twice in `services`
+ --> gates.toml:6:19
+  |
+6 | services = ["db", "db"]
+  |                   ^^^^"#,
+    );
+}
+
+#[test]
+fn a_tag_listed_twice_in_tags() {
+    check_fails(
+        "[gates.lint]\nrun = \"true\"\ntags = [\"ci\", \"fast\", \"ci\"]\n",
+        r#"error: `ci` is listed twice in `tags`
+ --> gates.toml:3:23
+  |
+3 | tags = ["ci", "fast", "ci"]
+  |                       ^^^^"#,
+    );
+}
+
+#[test]
+fn a_program_listed_twice_in_requires() {
+    check_fails(
+        "[gates.test]\nrun = \"pytest\"\nrequires = [\"pytest\", \"pytest\", \"pytest\"]\n",
+        r#"error: `pytest` is listed twice in `requires`
+ --> gates.toml:3:23
+  |
+3 | requires = ["pytest", "pytest", "pytest"]
+  |                       ^^^^^^^^"#,
+    );
+}
+
+#[test]
+fn a_name_listed_twice_stops_gate_run_before_anything_runs() {
+    let run = Test::new()
+        .config(
+            "[gates.touch]\nrun = \"touch ran.txt\"\n\n\
+             [gates.lint]\nrun = \"true\"\nneeds = [\"touch\", \"touch\"]\n",
+        )
+        .args(&["run"])
+        .run()
+        .code(2)
+        .stdout_is("")
+        .stderr_has("error: `touch` is listed twice in `needs`\n --> gates.toml:6:19\n");
+    assert!(
+        !run.exists("ran.txt"),
+        "a gate ran despite the config error"
+    );
+}
+
+#[test]
 fn a_needs_cycle_is_printed_as_a_path() {
     check_fails(
         "[gates.a]\nrun = \"true\"\nneeds = [\"b\"]\n\n[gates.b]\nrun = \"true\"\nneeds = [\"a\"]\n",

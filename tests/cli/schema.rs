@@ -162,6 +162,11 @@ fn one_gate(gate: &str) -> String {
     format!("[gates.a]\n{gate}\n")
 }
 
+/// A config whose gate `a` lists gate `b` twice in `key` (`needs`, `after`).
+fn waits_twice_for_b(key: &str) -> String {
+    format!("[gates.a]\nrun = \"true\"\n{key} = [\"b\", \"b\"]\n[gates.b]\nrun = \"true\"\n")
+}
+
 /// Configs that `gate check` refuses, with the key the schema must name
 /// in its complaint.
 fn refused() -> Vec<(&'static str, String)> {
@@ -206,6 +211,20 @@ fn refused() -> Vec<(&'static str, String)> {
             format!(
                 "[services.api]\nrun = \"serve\"\nstop_signal = \"SIGKILL\"\n{}",
                 one_gate("manual = true")
+            ),
+        ),
+        ("tags", one_gate("run = \"true\"\ntags = [\"ci\", \"ci\"]")),
+        (
+            "requires",
+            one_gate("run = \"true\"\nrequires = [\"sh\", \"sh\"]"),
+        ),
+        ("needs", waits_twice_for_b("needs")),
+        ("after", waits_twice_for_b("after")),
+        (
+            "services",
+            format!(
+                "[services.api]\nrun = \"serve\"\n{}",
+                one_gate("run = \"true\"\nservices = [\"api\", \"api\"]")
             ),
         ),
         (
