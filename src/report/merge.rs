@@ -1,6 +1,7 @@
 //! `gate merge`: the JSON reports of a partitioned run's shards joined into
 //! one report of the same schema.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -20,25 +21,17 @@ pub fn read_and_merge(paths: &[PathBuf]) -> Result<Report, Error> {
 /// One report of all the gates: gates in the order of the shards given and
 /// of each shard (its config order), counts re-added, started at the
 /// earliest start, lasting as long as the longest shard; it fails when a
-/// shard failed or a blocking gate did not pass. A gate in two shards is an
-/// error.
+/// shard failed or a blocking gate did not pass.
+///
+/// A gate id in two places is an error. Of several repeated ids it names
+/// the first repeat met walking the reports in the order given and each
+/// report's gates in its order: the first gate whose id a gate before it
+/// (in an earlier report, or earlier in the same one) already had. For
+/// reports `[a, b]` and `[c, b, a]` that is `b`.
 pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
-    let mut gates = Vec::new();
-    for report in &reports {
-        for gate in &report.gates {
-            if gates
-                .iter()
-                .any(|g: &super::GateRecord| g.gate.id == gate.gate.id)
-            {
-                return Err(format!(
-                    "gate `{}` is in more than one report",
-                    gate.gate.id
-                ));
-            }
-            gates.push(gate.clone());
-        }
-    }
+    check_unique_ids(&reports)?;
     check_shards(&reports)?;
+    let gates: Vec<_> = reports.iter().flat_map(|r| &r.gates).cloned().collect();
     let failed = reports.iter().any(|r| r.outcome == Outcome::Fail)
         || gates.iter().any(|g| g.fails_run(false));
     Ok(Report {
@@ -61,6 +54,21 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
         services: reports.iter().flat_map(|r| r.services.clone()).collect(),
         signoff_fields: merged_fields(&reports),
     })
+}
+
+/// Each gate id in at most one place of `reports`; else the error names
+/// the first repeat, in the order [`merge`] describes.
+fn check_unique_ids(reports: &[Report]) -> Result<(), String> {
+    let mut seen = HashSet::with_capacity(reports.iter().map(|r| r.gates.len()).sum());
+    let repeated = reports
+        .iter()
+        .flat_map(|r| &r.gates)
+        .map(|g| g.gate.id.as_str())
+        .find(|id| !seen.insert(*id));
+    match repeated {
+        Some(id) => Err(format!("gate `{id}` is in more than one report")),
+        None => Ok(()),
+    }
 }
 
 /// The shards' `[signoff] fields`, the first shard's value of each.
