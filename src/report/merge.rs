@@ -1,7 +1,7 @@
 //! `gate merge`: the JSON reports of a partitioned run's shards joined into
 //! one report of the same schema.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -115,10 +115,15 @@ fn check_shards(reports: &[Report]) -> Result<(), String> {
 /// Puts the gates of `report` in the order of `ids` (a config's gates);
 /// gates the config does not have keep their place after those it has.
 pub fn order_as(report: &mut Report, ids: &[&str]) {
-    let rank = |id: &str| {
-        ids.iter()
-            .position(|known| *known == id)
-            .unwrap_or(ids.len())
-    };
-    report.gates.sort_by_key(|gate| rank(&gate.gate.id));
+    // Collected from the last id to the first, so an id given twice ranks
+    // at its first place.
+    let ranks: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(rank, id)| (*id, rank))
+        .collect();
+    let rank = |id: &str| ranks.get(id).copied().unwrap_or(ids.len());
+    // Stable: gates of one rank keep their order.
+    report.gates.sort_by_cached_key(|gate| rank(&gate.gate.id));
 }

@@ -1337,6 +1337,26 @@ fn merge_of_two_shards_of_20000_gates_keeps_all_40000() {
 }
 
 #[test]
+fn merge_of_40000_gates_next_to_their_config_lists_them_in_its_order() {
+    // g1 ... g40000 scrambled: 7919 is prime to 40000, so i * 7919 mod
+    // 40000 takes every value once.
+    let config_order: Vec<String> = (0..40_000)
+        .map(|i| format!("g{}", i * 7919 % 40_000 + 1))
+        .collect();
+    let config: String = config_order
+        .iter()
+        .map(|id| format!("[gates.{id}]\nrun = \"true\"\n"))
+        .collect();
+    let (first, second) = (numbered(1..20_001), numbered(20_001..40_001));
+    let run = with_shards(&large_shards([&first, &second]))
+        .config(&config)
+        .args(&["merge", "shard-2.json", "shard-1.json", "--format", "json"])
+        .run()
+        .code(0);
+    assert_eq!(report_ids(&run.stdout_json()), config_order);
+}
+
+#[test]
 fn merge_names_the_first_repeat_met_among_many_gates() {
     let first = numbered(1..20_001);
     let mut second = numbered(20_001..40_001);
