@@ -1,6 +1,7 @@
 //! `gate merge`: the JSON reports of a partitioned run's shards joined into
 //! one report of the same schema.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -21,24 +22,17 @@ pub fn read_and_merge(paths: &[PathBuf]) -> Result<Report, Error> {
 /// of each shard (its config order), counts re-added, the config and the
 /// origin of the first shard, started at the earliest start, lasting as
 /// long as the longest shard; it fails when a shard failed or a blocking
-/// gate did not pass. A gate in two shards is an error.
+/// gate did not pass.
+///
+/// A gate id in two places is an error. Of several repeated ids it names
+/// the first repeat met walking the reports in the order given and each
+/// report's gates in its order: the first gate whose id a gate before it
+/// (in an earlier report, or earlier in the same one) already had. For
+/// reports `[a, b]` and `[c, b, a]` that is `b`.
 pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
-    let mut gates = Vec::new();
-    for report in &reports {
-        for gate in &report.gates {
-            if gates
-                .iter()
-                .any(|g: &super::GateRecord| g.gate.id == gate.gate.id)
-            {
-                return Err(format!(
-                    "gate `{}` is in more than one report",
-                    gate.gate.id
-                ));
-            }
-            gates.push(gate.clone());
-        }
-    }
+    check_unique_ids(&reports)?;
     check_shards(&reports)?;
+    let gates: Vec<_> = reports.iter().flat_map(|r| &r.gates).cloned().collect();
     let failed = reports.iter().any(|r| r.outcome == Outcome::Fail)
         || gates.iter().any(|g| g.fails_run(false));
     Ok(Report {
@@ -65,6 +59,21 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
             .map(|r| r.origin.clone())
             .unwrap_or_default(),
     })
+}
+
+/// Each gate id in at most one place of `reports`; else the error names
+/// the first repeat, in the order [`merge`] describes.
+fn check_unique_ids(reports: &[Report]) -> Result<(), String> {
+    let mut seen = HashSet::with_capacity(reports.iter().map(|r| r.gates.len()).sum());
+    let repeated = reports
+        .iter()
+        .flat_map(|r| &r.gates)
+        .map(|g| g.gate.id.as_str())
+        .find(|id| !seen.insert(*id));
+    match repeated {
+        Some(id) => Err(format!("gate `{id}` is in more than one report")),
+        None => Ok(()),
+    }
 }
 
 /// The shards' `[signoff] fields`, the first shard's value of each.
@@ -111,10 +120,15 @@ fn check_shards(reports: &[Report]) -> Result<(), String> {
 /// Puts the gates of `report` in the order of `ids` (a config's gates);
 /// gates the config does not have keep their place after those it has.
 pub fn order_as(report: &mut Report, ids: &[&str]) {
-    let rank = |id: &str| {
-        ids.iter()
-            .position(|known| *known == id)
-            .unwrap_or(ids.len())
-    };
-    report.gates.sort_by_key(|gate| rank(&gate.gate.id));
+    // Collected from the last id to the first, so an id given twice ranks
+    // at its first place.
+    let ranks: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(rank, id)| (*id, rank))
+        .collect();
+    let rank = |id: &str| ranks.get(id).copied().unwrap_or(ids.len());
+    // Stable: gates of one rank keep their order.
+    report.gates.sort_by_cached_key(|gate| rank(&gate.gate.id));
 }

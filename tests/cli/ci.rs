@@ -1283,6 +1283,105 @@ fn merge_refuses_a_gate_in_two_reports() {
         .code(2);
 }
 
+/// `g1`, `g2`, ... for the numbers of `range`.
+fn numbered(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("g{i}")).collect()
+}
+
+/// Shard reports `1/2` and `2/2` of a run whose shards had the gates
+/// `ids[0]` and `ids[1]`: each a real shard report of one passed gate,
+/// that gate repeated under every id of its list, counted again.
+fn large_shards(ids: [&[String]; 2]) -> Vec<String> {
+    let config = "[gates.a]\nrun = \"true\"\n[gates.b]\nrun = \"true\"\n";
+    let reports = shard_reports(config, 2);
+    reports
+        .iter()
+        .zip(ids)
+        .map(|(report, ids)| {
+            let mut report = parse(report);
+            let gate = report["gates"][0].clone();
+            assert!(gate.is_object(), "a shard with one gate\n{report}");
+            let gates: Vec<Value> = ids
+                .iter()
+                .map(|id| {
+                    let mut gate = gate.clone();
+                    gate["id"] = json!(id);
+                    gate["name"] = json!(id);
+                    gate
+                })
+                .collect();
+            report["counts"] = recount(&gates);
+            report["gates"] = Value::Array(gates);
+            report.to_string()
+        })
+        .collect()
+}
+
+/// The ids of the gates of `report`, in its order.
+fn report_ids(report: &Value) -> Vec<&str> {
+    let gates = report["gates"].as_array().expect("gates array");
+    gates.iter().map(|g| g["id"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn merge_of_two_shards_of_20000_gates_keeps_all_40000() {
+    let (first, second) = (numbered(1..20_001), numbered(20_001..40_001));
+    let run = with_shards(&large_shards([&first, &second]))
+        .args(&["merge", "shard-1.json", "shard-2.json", "--format", "json"])
+        .run()
+        .code(0);
+    let merged = run.stdout_json();
+    assert_eq!(report_ids(&merged), [first, second].concat());
+    assert_eq!(merged["counts"]["passed"], 40_000);
+    assert_eq!(merged["outcome"], "pass");
+}
+
+#[test]
+fn merge_of_40000_gates_next_to_their_config_lists_them_in_its_order() {
+    // g1 ... g40000 scrambled: 7919 is prime to 40000, so i * 7919 mod
+    // 40000 takes every value once.
+    let config_order: Vec<String> = (0..40_000)
+        .map(|i| format!("g{}", i * 7919 % 40_000 + 1))
+        .collect();
+    let config: String = config_order
+        .iter()
+        .map(|id| format!("[gates.{id}]\nrun = \"true\"\n"))
+        .collect();
+    let (first, second) = (numbered(1..20_001), numbered(20_001..40_001));
+    let run = with_shards(&large_shards([&first, &second]))
+        .config(&config)
+        .args(&["merge", "shard-2.json", "shard-1.json", "--format", "json"])
+        .run()
+        .code(0);
+    assert_eq!(report_ids(&run.stdout_json()), config_order);
+}
+
+#[test]
+fn merge_names_the_first_repeat_met_among_many_gates() {
+    let first = numbered(1..20_001);
+    let mut second = numbered(20_001..40_001);
+    // Three repeats in shard 2, met in this order: g19999 (near the end
+    // of shard 1), g5 (near its start), g20001 (shard 2's own first gate).
+    second[100] = "g19999".to_owned();
+    second[200] = "g5".to_owned();
+    second[300] = "g20001".to_owned();
+    let refused = |first: &[String], expected: &str| {
+        with_shards(&large_shards([first, &second]))
+            .args(&["merge", "shard-1.json", "shard-2.json"])
+            .run()
+            .code(2)
+            .stdout_is("")
+            .stderr_is(&format!(
+                "error: gate `{expected}` is in more than one report\n"
+            ));
+    };
+    refused(&first, "g19999");
+    // A repeat within shard 1 is met before any of shard 2.
+    let mut first = first;
+    first[15_000] = "g3".to_owned();
+    refused(&first, "g3");
+}
+
 #[test]
 fn merge_needs_a_file() {
     Test::new().args(&["merge"]).run().code(2);
