@@ -9,6 +9,9 @@ use indexmap::IndexMap;
 use super::model::{Outcome, Report, SCHEMA_VERSION, counts, tool};
 use crate::error::Error;
 
+/// How many missing shards an error names before it counts the rest.
+const MISSING_NAMED: usize = 8;
+
 /// Reads every report in `paths` and merges them.
 pub fn read_and_merge(paths: &[PathBuf]) -> Result<Report, Error> {
     let reports = paths
@@ -106,14 +109,30 @@ fn check_shards(reports: &[Report]) -> Result<(), String> {
             "the reports are shards of different partitions (K/N with different N)".to_owned(),
         );
     }
-    let missing: Vec<String> = (1..=count)
-        .filter(|k| !shards.iter().any(|&(i, _)| i == *k))
+    let given: HashSet<usize> = shards.iter().map(|&(index, _)| index).collect();
+    // Named up to a few, so that the walk takes at most one step per report
+    // given beyond them: a partition into 2^64 shards is counted, not walked.
+    let named: Vec<String> = (1..=count)
+        .filter(|k| !given.contains(k))
+        .take(MISSING_NAMED)
         .map(|k| format!("{k}/{count}"))
         .collect();
-    match (missing.is_empty(), shards.len() == count) {
+    let unnamed = count - given.len().min(count) - named.len();
+    match (named.is_empty(), shards.len() == count) {
         (true, true) => Ok(()),
-        (false, _) => Err(format!("shard {} is missing", missing.join(", "))),
+        (false, _) => Err(missing(&named, unnamed)),
         (true, false) => Err("a shard is given twice".to_owned()),
+    }
+}
+
+/// `shard 2/3 is missing`, `shards 2/4, 3/4 are missing`, or with
+/// `unnamed` more: `shards 1/9, ... and 3 more are missing`.
+fn missing(named: &[String], unnamed: usize) -> String {
+    let list = named.join(", ");
+    match (named.len(), unnamed) {
+        (1, 0) => format!("shard {list} is missing"),
+        (_, 0) => format!("shards {list} are missing"),
+        _ => format!("shards {list} and {unnamed} more are missing"),
     }
 }
 

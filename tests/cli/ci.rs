@@ -1447,6 +1447,56 @@ fn merge_refuses_an_incomplete_set_of_shards() {
 }
 
 #[test]
+fn merge_names_a_few_missing_shards_and_counts_the_rest() {
+    let reports = shard_reports(MIXED, 12);
+    with_shards(&reports)
+        .args(&["merge", "shard-3.json", "shard-4.json"])
+        .run()
+        .code(2)
+        .stderr_has(
+            "shards 1/12, 2/12, 5/12, 6/12, 7/12, 8/12, 9/12, 10/12 and 2 more are missing",
+        );
+    let first_ten = shard_files(10);
+    let first_ten: Vec<&str> = first_ten.iter().map(String::as_str).collect();
+    with_shards(&reports)
+        .args(&["merge"])
+        .args(&first_ten)
+        .run()
+        .code(2)
+        .stderr_has("shards 11/12, 12/12 are missing");
+    with_shards(&reports[..4])
+        .args(&["merge", "shard-1.json", "shard-2.json", "shard-4.json"])
+        .run()
+        .code(2)
+        .stderr_has(
+            "shards 3/12, 5/12, 6/12, 7/12, 8/12, 9/12, 10/12, 11/12 and 1 more are missing",
+        );
+}
+
+#[test]
+fn merge_of_one_shard_of_a_huge_partition_answers_at_once() {
+    // Walking every shard of 2^64 - 1 to find the missing ones never ends.
+    let count = u64::MAX;
+    let run = Test::new()
+        .config(MIXED)
+        .args(&[
+            "run",
+            "--partition",
+            &format!("1/{count}"),
+            "--json",
+            "shard.json",
+        ])
+        .run();
+    let report = run.read("shard.json");
+    with_shards(&[report])
+        .args(&["merge", "shard-1.json"])
+        .run()
+        .code(2)
+        .stderr_has(&format!("shards 2/{count}, 3/{count},"))
+        .stderr_has(&format!("and {} more are missing", count - 9));
+}
+
+#[test]
 fn one_file_for_two_reports_is_a_usage_error() {
     Test::new()
         .config("[gates.ok]\nrun = \"true\"\n")
