@@ -371,7 +371,7 @@ impl ReportFiles {
 /// `gate list`.
 fn list(config: &Config, args: &ListArgs) -> Result<i32, Error> {
     let selected = selection(&args.select).resolve(config)?;
-    let gates: Vec<&config::Gate> = selected.iter().map(|&i| &config.gates[i]).collect();
+    let gates: Vec<&config::Gate> = selected.iter().map(|&i| &*config.gates[i]).collect();
     match args.format {
         Format::Human => report::print(&report::list::human(&gates, &config.services)),
         Format::Json => report::print(&report::list::json(&gates)),

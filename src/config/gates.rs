@@ -250,7 +250,7 @@ mod tests {
         assert_eq!(gate.name, "Backend test coverage >= 80%");
         assert_eq!(gate.section.as_deref(), Some("Testing"));
         assert_eq!(gate.tags, ["backend", "ci"]);
-        let cwd = gate.cwd.unwrap();
+        let cwd = gate.cwd.clone().unwrap();
         assert_eq!(cwd.text(), "${APP_DIR:-backend}");
         assert_eq!(&text[cwd.span().clone()], "\"${APP_DIR:-backend}\"");
         let env: Vec<(&str, &str)> = gate

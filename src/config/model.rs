@@ -80,7 +80,7 @@ pub struct Config {
     /// `[services.*]`, in file order.
     pub services: Vec<Service>,
     /// `[gates.*]`, in file order.
-    pub gates: Vec<Gate>,
+    pub gates: Vec<Arc<Gate>>,
     /// `[signoff] fields`: label and value of each line of the Markdown
     /// report's sign-off block, in file order; values not yet interpolated.
     pub signoff_fields: Vec<EnvVar>,

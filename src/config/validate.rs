@@ -1,6 +1,8 @@
 //! From text to [`Config`]: TOML parsing, then each part of the file checked
 //! and converted in turn. The first error found is returned.
 
+use std::sync::Arc;
+
 use indexmap::{IndexMap, IndexSet};
 use toml::Spanned;
 
@@ -42,7 +44,7 @@ pub fn config(source: Source) -> Result<Config, Diagnostic> {
         env,
         profiles,
         services,
-        gates,
+        gates: gates.into_iter().map(Arc::new).collect(),
         signoff_fields,
         index,
     })

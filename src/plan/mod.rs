@@ -80,7 +80,7 @@ pub struct Plan {
 /// One selected gate, ready to execute.
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub gate: Gate,
+    pub gate: Arc<Gate>,
     /// What the gate does, its strings interpolated.
     pub action: Action,
     /// Indices into `Plan::steps` of the gates this one needs.
@@ -379,7 +379,12 @@ struct StepContext<'a> {
 }
 
 impl StepContext<'_> {
-    fn step(&self, gate: &Gate, settings: &Settings, options: &Options) -> Result<Step, Error> {
+    fn step(
+        &self,
+        gate: &Arc<Gate>,
+        settings: &Settings,
+        options: &Options,
+    ) -> Result<Step, Error> {
         let config = self.config;
         let used = Cell::new(false);
         let later = Later {
@@ -410,7 +415,7 @@ impl StepContext<'_> {
             .filter(|index| !needs.contains(index))
             .collect();
         Ok(Step {
-            gate: gate.clone(),
+            gate: Arc::clone(gate),
             action: resolved.action,
             needs,
             after,
