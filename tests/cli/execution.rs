@@ -602,9 +602,14 @@ fn cwd_is_relative_to_the_config_directory() {
 #[test]
 fn plain_commands_find_their_programs_as_the_shell_would() {
     // Started without a shell, each of these still finds what `sh -c` would:
-    // a path relative to the gate's `cwd`, a program on a relative PATH entry
-    // of the gate's own PATH, and one that a needed gate made during the run.
+    // a path relative to the gate's `cwd` (not the decoy beside the config),
+    // a program on a relative PATH entry of the gate's own PATH, and one that
+    // a needed gate made during the run. The shell is one that fails every
+    // command, so a direct start that went wrong is not rescued by it.
     let config = r#"
+[settings]
+shell = ["./no-shell/sh", "-c"]
+
 [gates.relative]
 run = "./tools/say relative"
 cwd = "backend"
@@ -614,26 +619,35 @@ run = "say own-path"
 env = { PATH = "bin:/usr/bin:/bin" }
 
 [gates.make-tool]
-run = "mkdir -p late && cp bin/say late/later"
+run = "./bin/install-later"
 
 [gates.made-during-the-run]
 run = "later made"
 env = { PATH = "late:/usr/bin:/bin" }
 needs = ["make-tool"]
-
-[gates.missing]
-run = "no-such-program-anywhere --flag"
 "#;
     let say = "#!/bin/sh\necho \"said $1 in ${PWD##*/}\"\n";
     let test = Test::new()
         .config(config)
+        .file("no-shell/sh", "#!/bin/sh\necho 'the shell ran'\nexit 99\n")
+        .file("tools/say", "#!/bin/sh\necho wrong\n")
         .file("backend/tools/say", say)
-        .file("bin/say", say);
-    for script in ["backend/tools/say", "bin/say"] {
+        .file("bin/say", say)
+        .file(
+            "bin/install-later",
+            "#!/bin/sh\nmkdir -p late && cp bin/say late/later\n",
+        );
+    for script in [
+        "no-shell/sh",
+        "tools/say",
+        "backend/tools/say",
+        "bin/say",
+        "bin/install-later",
+    ] {
         let path = test.path().join(script);
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let run = test.args(&["run", "--format", "json"]).run().code(1);
+    let run = test.args(&["run", "--format", "json"]).run().code(0);
     let name = run
         .test
         .path()
@@ -651,15 +665,19 @@ run = "no-such-program-anywhere --flag"
         run.gate("made-during-the-run")["output"],
         format!("said made in {name}")
     );
+}
+
+#[test]
+fn a_plain_command_whose_program_is_missing_is_left_to_the_shell() {
+    let run = Test::new()
+        .config("[gates.missing]\nrun = \"no-such-program-anywhere --flag\"\n")
+        .args(&["run", "--format", "json"])
+        .run()
+        .code(1);
     let missing = run.gate("missing");
-    assert_eq!(missing["exit_code"], 127);
-    assert!(
-        missing["output"]
-            .as_str()
-            .unwrap()
-            .contains("no-such-program-anywhere: not found"),
-        "{missing}"
-    );
+    assert_eq!(missing["exit_code"], 127, "{missing}");
+    let output = missing["output"].as_str().unwrap();
+    assert!(output.contains("no-such-program-anywhere"), "{missing}");
 }
 
 #[test]
