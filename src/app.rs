@@ -141,14 +141,8 @@ fn run_gates(config: &Config, args: &RunArgs) -> Result<i32, Error> {
         eprintln!("{}", plan.redactor.redact(&line));
     }
     let partition = args.partition.map(|p| p.to_string());
-    let origin = match files.markdown.is_some()
-        || config.settings.notify.is_some()
-        || github::shows_markdown()
-    {
-        // Asking git costs a process; only the formats that show it pay for it.
-        true => origin::here(&config.source.path),
-        false => Origin::default(),
-    };
+    let shown = files.show_origin() || config.settings.notify.is_some();
+    let origin = origin_if(shown, &config.source.path);
     let report = Report::of_run(&plan, &run, &config.source.path, partition, origin);
     match &mut reporter {
         Some(reporter) => reporter.finish(&report, run.interrupted),
@@ -174,7 +168,7 @@ fn merge(args: &MergeArgs, config: Option<&Path>) -> Result<i32, Error> {
     // replace an input.
     let files = ReportFiles::create(&args.output)?;
     let mut report = report::merge::read_and_merge(&args.files)?;
-    report.origin = origin_of_read(&report);
+    report.origin = origin_if(files.show_origin(), Path::new(&report.config));
     if let Ok(config) = load(config) {
         let ids: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
         report::merge::order_as(&mut report, &ids);
@@ -248,7 +242,8 @@ fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
     }));
     signoff::write(&path, &store)?;
     report::print(&redactor.redact(&signed_off(&args.gates, &signature)));
-    if let (Some(report), Some(files)) = (signed, files) {
+    if let (Some(mut report), Some(files)) = (signed, files) {
+        report.origin = origin_if(files.show_origin(), Path::new(&report.config));
         files.write(&report)?;
         report::print(&format!("report: {}\n", report.counts_summary()));
     }
@@ -258,7 +253,6 @@ fn ack(config: &Config, args: &AckArgs) -> Result<i32, Error> {
 /// The JSON report at `path` with the gates `ids` passed by `signature`.
 fn signed_report(path: &Path, ids: &[String], signature: &Signature) -> Result<Report, Error> {
     let mut report = Report::read(path, "sign off in")?;
-    report.origin = origin_of_read(&report);
     for id in ids {
         report
             .sign_off(id, signature.clone())
@@ -267,11 +261,15 @@ fn signed_report(path: &Path, ids: &[String], signature: &Signature) -> Result<R
     Ok(report)
 }
 
-/// Where the run of `report`, read back from a JSON report (which does not
-/// record it), happened: taken as the commit beside the config it names, on
-/// this machine, as of now.
-fn origin_of_read(report: &Report) -> Origin {
-    origin::here(Path::new(&report.config))
+/// Where a run of `config` happened, when a report will show it: the
+/// commit beside it and this machine, as of now (a JSON report read back
+/// does not record them). Asking git costs a process, so a run whose
+/// reports show neither does not ask.
+fn origin_if(shown: bool, config: &Path) -> Origin {
+    match shown {
+        true => origin::here(config),
+        false => Origin::default(),
+    }
 }
 
 /// `git config user.name` in `dir`: who signs off when `--by` is not given.
@@ -349,6 +347,12 @@ impl ReportFiles {
             junit: args.junit.clone(),
             markdown: args.markdown.clone(),
         })
+    }
+
+    /// Whether a format that shows the report's origin (commit and host)
+    /// will be written: the Markdown file, or the GitHub step summary.
+    fn show_origin(&self) -> bool {
+        self.markdown.is_some() || github::shows_markdown()
     }
 
     /// Writes `report` into each file, in its format.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use indexmap::IndexMap;
 
-use super::model::{Outcome, Report, SCHEMA_VERSION, counts, tool};
+use super::model::{Origin, Outcome, Report, SCHEMA_VERSION, counts, tool};
 use crate::error::Error;
 
 /// How many missing shards an error names before it counts the rest.
@@ -22,10 +22,10 @@ pub fn read_and_merge(paths: &[PathBuf]) -> Result<Report, Error> {
 }
 
 /// One report of all the gates: gates in the order of the shards given and
-/// of each shard (its config order), counts re-added, the config and the
-/// origin of the first shard, started at the earliest start, lasting as
-/// long as the longest shard; it fails when a shard failed or a blocking
-/// gate did not pass.
+/// of each shard (its config order), counts re-added, the config of the
+/// first shard, started at the earliest start, lasting as long as the
+/// longest shard; it fails when a shard failed or a blocking gate did not
+/// pass. Its origin is left for the caller, as a JSON report has none.
 ///
 /// A gate id in two places is an error. Of several repeated ids it names
 /// the first repeat met walking the reports in the order given and each
@@ -57,10 +57,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
         gates,
         services: reports.iter().flat_map(|r| r.services.clone()).collect(),
         signoff_fields: merged_fields(&reports),
-        origin: reports
-            .first()
-            .map(|r| r.origin.clone())
-            .unwrap_or_default(),
+        origin: Origin::default(),
     })
 }
 

@@ -451,6 +451,68 @@ fn markdown_header_has_date_commit_host_config_and_outcome() {
     assert!(!outcome.contains("PASS"), "{outcome}");
 }
 
+/// Asserts the Markdown header shows `commit` and this machine.
+#[track_caller]
+fn assert_origin(markdown: &str, commit: &str) {
+    assert!(
+        header_row(markdown, "Commit").contains(commit),
+        "{markdown}"
+    );
+    assert!(
+        header_row(markdown, "Host").contains(&host_name()),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn the_step_summary_shows_the_commit_and_host_without_a_markdown_file() {
+    let test = Test::new().config("[gates.ok]\nrun = \"true\"\n");
+    let commit = git_commit(test.path());
+    let summary = test.path().join("summary.md");
+    let run = test
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+        .args(&["run"])
+        .run()
+        .code(0);
+    assert_origin(&run.read("summary.md"), &commit);
+}
+
+#[test]
+fn merged_and_signed_reports_show_the_commit_and_host() {
+    let reports = shard_reports(MIXED, 2);
+    let test = with_shards(&reports).config(MIXED);
+    let commit = git_commit(test.path());
+    let run = test
+        .args(&[
+            "merge",
+            "shard-1.json",
+            "shard-2.json",
+            "--markdown",
+            "merged.md",
+        ])
+        .run();
+    assert_origin(&run.read("merged.md"), &commit);
+
+    let test = Test::new().config("[gates.notified]\nmanual = true\n");
+    let commit = git_commit(test.path());
+    let ran = test
+        .command()
+        .args(["run", "--json", "report.json"])
+        .output()
+        .unwrap();
+    assert_eq!(ran.status.code(), Some(0), "{ran:?}");
+    let acked = test
+        .command()
+        .args(["ack", "notified", "--by", "Ana", "--report", "report.json"])
+        .args(["--markdown", "signed.md"])
+        .output()
+        .unwrap();
+    assert_eq!(acked.status.code(), Some(0), "{acked:?}");
+    let signed = std::fs::read_to_string(test.path().join("signed.md")).unwrap();
+    assert_origin(&signed, &commit);
+}
+
 #[test]
 fn markdown_without_a_git_repository_says_so() {
     let run = Test::new()

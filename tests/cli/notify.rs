@@ -99,6 +99,13 @@ fn a_failed_run_posts_its_summary() {
     assert_eq!(body["pending"], serde_json::json!([]));
     assert_eq!(body["config"], "gates.toml");
     assert_eq!(body["partition"], Value::Null);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(body["host"], host.trim(), "{body}");
+    assert!(
+        text.contains(&format!("host {}", host.trim())),
+        "text: {text}"
+    );
+    assert_eq!(body["commit"], Value::Null, "outside a repository");
 }
 
 #[test]
