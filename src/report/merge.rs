@@ -90,14 +90,18 @@ fn merged_fields(reports: &[Report]) -> IndexMap<String, String> {
 fn check_shards(reports: &[Report]) -> Result<(), String> {
     let shards: Vec<(usize, usize)> = reports
         .iter()
-        .filter_map(|r| {
-            r.partition
-                .as_deref()?
-                .parse::<crate::cli::Partition>()
-                .ok()
-        })
-        .map(|p| (p.index, p.count))
-        .collect();
+        .filter_map(|r| r.partition.as_deref())
+        .map(
+            |partition| match partition.parse::<crate::cli::Partition>() {
+                Ok(p) => Ok((p.index, p.count)),
+                // Read as unsharded, it would let a merge without its other
+                // shards pass.
+                Err(_) => Err(format!(
+                    "a report's partition `{partition}` is not a shard K/N"
+                )),
+            },
+        )
+        .collect::<Result<_, _>>()?;
     let Some(&(_, count)) = shards.first() else {
         return Ok(());
     };

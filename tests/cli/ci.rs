@@ -1536,8 +1536,27 @@ fn merge_names_a_few_missing_shards_and_counts_the_rest() {
 }
 
 #[test]
+fn merge_refuses_a_report_whose_partition_is_not_a_shard() {
+    // Read as unsharded, shard 1 alone would merge without shard 2.
+    let reports = shard_reports(MIXED, 2);
+    for bad in ["0/2", "3/2", "1 of 2"] {
+        let edited = reports[0].replace(
+            "\"partition\": \"1/2\"",
+            &format!("\"partition\": \"{bad}\""),
+        );
+        assert_ne!(edited, reports[0], "the report names its partition");
+        with_shards(&[edited])
+            .args(&["merge", "shard-1.json"])
+            .run()
+            .code(2)
+            .stderr_has(&format!("a report's partition `{bad}` is not a shard K/N"));
+    }
+}
+
+#[test]
 fn merge_of_one_shard_of_a_huge_partition_answers_at_once() {
-    // Walking every shard of 2^64 - 1 to find the missing ones never ends.
+    // Walking every shard of 2^64 - 1 to find the missing ones never ends:
+    // waited for with the harness's patience, a hang fails the test.
     let count = u64::MAX;
     let run = Test::new()
         .config(MIXED)
@@ -1552,7 +1571,8 @@ fn merge_of_one_shard_of_a_huge_partition_answers_at_once() {
     let report = run.read("shard.json");
     with_shards(&[report])
         .args(&["merge", "shard-1.json"])
-        .run()
+        .spawn()
+        .wait()
         .code(2)
         .stderr_has(&format!("shards 2/{count}, 3/{count},"))
         .stderr_has(&format!("and {} more are missing", count - 9));
