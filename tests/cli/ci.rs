@@ -464,17 +464,18 @@ fn assert_origin(markdown: &str, commit: &str) {
     );
 }
 
+/// `test` as a GitHub Actions step whose summary is `summary.md` in its directory.
+fn in_actions_with_summary(test: Test) -> Test {
+    let summary = test.path().join("summary.md");
+    test.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+}
+
 #[test]
 fn the_step_summary_shows_the_commit_and_host_without_a_markdown_file() {
     let test = Test::new().config("[gates.ok]\nrun = \"true\"\n");
     let commit = git_commit(test.path());
-    let summary = test.path().join("summary.md");
-    let run = test
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
-        .args(&["run"])
-        .run()
-        .code(0);
+    let run = in_actions_with_summary(test).args(&["run"]).run().code(0);
     assert_origin(&run.read("summary.md"), &commit);
 }
 
@@ -833,13 +834,7 @@ fn github_actions_passing_run_has_no_annotations_but_a_summary() {
     let test = Test::new()
         .config("[gates.ok]\nrun = \"true\"\n")
         .file("summary.md", EARLIER_SUMMARY);
-    let summary = test.path().join("summary.md");
-    let run = test
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
-        .args(&["run"])
-        .run()
-        .code(0);
+    let run = in_actions_with_summary(test).args(&["run"]).run().code(0);
     assert_eq!(workflow_commands(&run), Vec::<String>::new());
     let summary = run.read("summary.md");
     assert!(summary.starts_with(EARLIER_SUMMARY), "{summary}");
