@@ -117,13 +117,19 @@ impl Step {
     /// gate's PATH (its `env`, else gate's own), relative to its `cwd`.
     pub fn find_program(&self, program: &str) -> Option<PathBuf> {
         let path = self
-            .env
+            .own_path()
+            .map(Into::into)
+            .or_else(|| std::env::var_os("PATH"));
+        which::which_in(program, path, &self.cwd).ok()
+    }
+
+    /// The PATH the gate's `env` (or `[env]`) sets, when one does: the last.
+    pub fn own_path(&self) -> Option<&str> {
+        self.env
             .iter()
             .rev()
             .find(|(name, _)| name == "PATH")
-            .map(|(_, value)| value.into())
-            .or_else(|| std::env::var_os("PATH"));
-        which::which_in(program, path, &self.cwd).ok()
+            .map(|(_, value)| value.as_str())
     }
 }
 

@@ -41,19 +41,19 @@ pub fn program_call<'r>(
 
 /// What to start for `word`: a path, made absolute from the gate's
 /// directory (where a relative program is looked for after a change of
-/// directory differs between systems); else the word itself, for the child to look up on
-/// PATH; but where it is on the gate's own PATH when the gate sets PATH,
-/// because the standard library cannot search a changed PATH without
-/// copying all of gate's memory (fork) to do it.
+/// directory differs between systems); else the word itself, for the
+/// child to look up on PATH; but where it is on the gate's own PATH when
+/// the gate sets PATH, because the standard library cannot search a
+/// changed PATH without copying all of gate's memory (fork) to do it.
 fn program(word: &str, step: &Step) -> Option<OsString> {
     if word.contains('/') {
         let path = step.cwd.join(word);
         return Some(std::path::absolute(&path).unwrap_or(path).into());
     }
-    if !step.env.iter().any(|(name, _)| name == "PATH") {
-        return Some(word.into());
+    match step.own_path() {
+        None => Some(word.into()),
+        Some(_) => step.find_program(word).map(OsString::from),
     }
-    step.find_program(word).map(OsString::from)
 }
 
 /// `sh -c`, `bash -c` or `dash -c`, by name or path.
