@@ -1493,41 +1493,40 @@ fn completions_for_an_unknown_shell_is_a_usage_error() {
     Test::new().args(&["completions"]).run().code(2);
 }
 
+/// `gate merge FILES` of `reports` (as `shard-K.json`) is refused, saying `message`.
+#[track_caller]
+fn assert_merge_refused(reports: &[String], files: &[&str], message: &str) {
+    with_shards(reports)
+        .args(&["merge"])
+        .args(files)
+        .run()
+        .code(2)
+        .stderr_has(message);
+}
+
 #[test]
 fn merge_refuses_an_incomplete_set_of_shards() {
     let reports = shard_reports(MIXED, 3);
-    with_shards(&reports)
-        .args(&["merge", "shard-1.json", "shard-3.json"])
-        .run()
-        .code(2)
-        .stderr_has("shard 2/3 is missing");
+    let given = ["shard-1.json", "shard-3.json"];
+    assert_merge_refused(&reports, &given, "shard 2/3 is missing");
 }
 
 #[test]
 fn merge_names_a_few_missing_shards_and_counts_the_rest() {
     let reports = shard_reports(MIXED, 12);
-    with_shards(&reports)
-        .args(&["merge", "shard-3.json", "shard-4.json"])
-        .run()
-        .code(2)
-        .stderr_has(
-            "shards 1/12, 2/12, 5/12, 6/12, 7/12, 8/12, 9/12, 10/12 and 2 more are missing",
-        );
+    assert_merge_refused(
+        &reports,
+        &["shard-3.json", "shard-4.json"],
+        "shards 1/12, 2/12, 5/12, 6/12, 7/12, 8/12, 9/12, 10/12 and 2 more are missing",
+    );
     let first_ten = shard_files(10);
     let first_ten: Vec<&str> = first_ten.iter().map(String::as_str).collect();
-    with_shards(&reports)
-        .args(&["merge"])
-        .args(&first_ten)
-        .run()
-        .code(2)
-        .stderr_has("shards 11/12, 12/12 are missing");
-    with_shards(&reports[..4])
-        .args(&["merge", "shard-1.json", "shard-2.json", "shard-4.json"])
-        .run()
-        .code(2)
-        .stderr_has(
-            "shards 3/12, 5/12, 6/12, 7/12, 8/12, 9/12, 10/12, 11/12 and 1 more are missing",
-        );
+    assert_merge_refused(&reports, &first_ten, "shards 11/12, 12/12 are missing");
+    assert_merge_refused(
+        &reports[..4],
+        &["shard-1.json", "shard-2.json", "shard-4.json"],
+        "shards 3/12, 5/12, 6/12, 7/12, 8/12, 9/12, 10/12, 11/12 and 1 more are missing",
+    );
 }
 
 #[test]
@@ -1540,11 +1539,8 @@ fn merge_refuses_a_report_whose_partition_is_not_a_shard() {
             &format!("\"partition\": \"{bad}\""),
         );
         assert_ne!(edited, reports[0], "the report names its partition");
-        with_shards(&[edited])
-            .args(&["merge", "shard-1.json"])
-            .run()
-            .code(2)
-            .stderr_has(&format!("a report's partition `{bad}` is not a shard K/N"));
+        let message = format!("a report's partition `{bad}` is not a shard K/N");
+        assert_merge_refused(&[edited], &["shard-1.json"], &message);
     }
 }
 
